@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mod_notify needs to build, run and test.
+# As root: apt-get update once, then apt-get install what is missing.
+# Otherwise: prints the sudo line to run and exits 1.
+# Quiet no-op when everything is present.
+set -euo pipefail
+
+packages=(
+    # build
+    apache2 apache2-dev libapr1-dev libaprutil1-dev
+    libjansson-dev libcurl4-openssl-dev libssl-dev pkg-config make gcc
+    # run: mod_dbd drivers, the sqlite3 shell
+    libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql sqlite3
+    # tests: check (C), Apache::Test (in libapache2-mod-perl2) and its helpers
+    check libapache2-mod-perl2 libdbi-perl libdbd-sqlite3-perl libjson-perl
+    libwww-perl
+    # tests against a real PostgreSQL
+    postgresql libdbd-pg-perl
+    # test.sh: runuser and useradd
+    util-linux passwd
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    if [[ "$status" != installed ]]; then
+        missing+=("$pkg")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "missing packages; run:" >&2
+    echo "sudo apt-get install -y ${missing[*]}"
+    exit 1
+fi
+
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q "${missing[@]}" </dev/null

@@ -1,0 +1,89 @@
+/* Everything the module reads and writes in SQL, through apr_dbd prepared
+ * statements (labels prepared once per connection by mod_dbd). APR-only,
+ * so it runs as well on a handle opened by a unit test. */
+#ifndef NOTIFY_STORE_H
+#define NOTIFY_STORE_H
+
+#include <apr_dbd.h>
+#include <apr_hash.h>
+
+#include "notify_render.h"
+
+typedef struct {
+    const char *label;
+    const char *sql;
+} notify_statement;
+
+typedef struct {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    apr_hash_t *prepared; /* label -> apr_dbd_prepared_t */
+    apr_pool_t *conn_pool; /* lives as long as the connection */
+    const notify_statement *statements; /* to prepare a label again */
+    int reprepare;         /* the driver's statements can expire */
+    int in_transaction;
+    const char *error; /* the driver's message after a failure */
+} notify_db;
+
+/* The statements to prepare, ending with {NULL, NULL}; built once in p
+ * (the INSERT follows the parameter table). */
+const notify_statement *notify_store_statements(apr_pool_t *p);
+
+/* Fills db for one use of a connection whose statements (prepared from
+ * `statements`) are in `prepared`; conn_pool lives as long as it. */
+void notify_store_attach(notify_db *db, const apr_dbd_driver_t *driver,
+                         apr_dbd_t *handle, apr_hash_t *prepared,
+                         apr_pool_t *conn_pool,
+                         const notify_statement *statements);
+
+/* Prepares them on an open handle (for users without mod_dbd: tests). */
+apr_status_t notify_store_prepare_all(notify_db *db, apr_pool_t *p);
+
+/* Per-connection settings the driver needs (SQLite: busy timeout,
+ * synchronous mode); a no-op for other drivers. */
+apr_status_t notify_store_connection_init(notify_db *db, apr_pool_t *p);
+
+/* The active application whose token hashes to sha, *app_id 0 if none. */
+apr_status_t notify_store_find_app(notify_db *db, apr_pool_t *p,
+                                   const char *sha, apr_int64_t *app_id);
+
+typedef struct {
+    apr_int64_t id; /* 0: no such session */
+    apr_int64_t user_id;
+    const char *created_at; /* as stored */
+    const char *last_used_at;
+    int remember_me;
+    int has_role; /* a clients, employees or liaisons row */
+} notify_session_row;
+
+apr_status_t notify_store_find_session(notify_db *db, apr_pool_t *p,
+                                       const char *sha,
+                                       notify_session_row *s);
+
+apr_status_t notify_store_touch_session(notify_db *db, apr_pool_t *p,
+                                        apr_int64_t id, const char *now);
+
+typedef struct {
+    int found;
+    int route_deployed;
+    int sensitive;
+    int service_found;
+    int service_deployed;
+} notify_route_row;
+
+apr_status_t notify_store_find_route(notify_db *db, apr_pool_t *p,
+                                     const char *name, notify_route_row *rt);
+
+/* Who creates: one of the two ids is set. */
+typedef struct {
+    apr_int64_t app_id;
+    apr_int64_t session_id;
+} notify_principal;
+
+/* Stores one notification in its own transaction; row->id is set. On any
+ * failure nothing is written. */
+apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
+                                 const notify_values *v, notify_row *row,
+                                 const notify_principal *who);
+
+#endif

@@ -1,0 +1,157 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "notify_render.h"
+
+static apr_status_t free_dump(void *s)
+{
+    free(s);
+    return APR_SUCCESS;
+}
+
+/* Serialises and drops root; the text lives as long as p. */
+static const char *dump(apr_pool_t *p, json_t *root, apr_size_t *len)
+{
+    char *s = json_dumps(root, JSON_COMPACT);
+
+    json_decref(root);
+    if (!s) {
+        *len = 0;
+        return NULL;
+    }
+    apr_pool_cleanup_register(p, s, free_dump, apr_pool_cleanup_null);
+    *len = strlen(s);
+    return s;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *envelope(notify_status_e st, const char *message)
+{
+    const notify_status_info *info = notify_status(st);
+    json_t *root = json_object();
+
+    json_object_set_new(root, "status", json_string(info->name));
+    json_object_set_new(root, "message",
+                        json_string(message ? message : info->message));
+    return root;
+}
+
+static json_t *error_object(const notify_error *err)
+{
+    json_t *root = envelope(err->status, err->message);
+
+    if (err->param) {
+        json_object_set_new(root, "param", json_string(err->param));
+    }
+    return root;
+}
+
+const char *notify_render_error(apr_pool_t *p, const notify_error *err,
+                                apr_size_t *len)
+{
+    return dump(p, error_object(err), len);
+}
+
+const char *notify_render_client_required(apr_pool_t *p,
+                                          const notify_error *err,
+                                          const notify_session_view *s,
+                                          apr_size_t *len)
+{
+    json_t *root = error_object(err);
+    json_t *session = json_object();
+
+    json_object_set_new(session, "token", json_string(s->token));
+    json_object_set_new(session, "user_id", json_integer(s->user_id));
+    json_object_set_new(session, "created_at", str_or_null(s->created_at));
+    json_object_set_new(session, "last_used_at",
+                        str_or_null(s->last_used_at));
+    json_object_set_new(session, "remember_me",
+                        json_integer(s->remember_me ? 1 : 0));
+    json_object_set_new(root, "session", session);
+    return dump(p, root, len);
+}
+
+static json_t *field_value(const notify_param_def *d, const char *val)
+{
+    if (!val) {
+        return json_null();
+    }
+    if (d->kind == NOTIFY_K_BIGINT || d->kind == NOTIFY_K_FLAG) {
+        return json_integer(apr_atoi64(val));
+    }
+    return json_string(val);
+}
+
+static json_t *notification_object(const notify_values *v,
+                                   const notify_row *row)
+{
+    json_t *n = json_object();
+    int i;
+
+    json_object_set_new(n, "id", json_integer(row->id));
+    for (i = 0; i < NOTIFY_P_COUNT; i++) {
+        const notify_param_def *d = notify_param((notify_param_e)i);
+        if ((d->flags & NOTIFY_F_REQUEST) ||
+            ((d->flags & NOTIFY_F_INTERNAL) &&
+             v->view != NOTIFY_VIEW_INTERNAL)) {
+            continue;
+        }
+        json_object_set_new(n, d->name, field_value(d, v->val[i]));
+    }
+    json_object_set_new(n, "created_at", str_or_null(row->created_at));
+    json_object_set_new(n, "updated_at", str_or_null(row->updated_at));
+    return n;
+}
+
+static json_t *proof_object(const notify_proof *proof)
+{
+    json_t *o, *list;
+    int i;
+
+    if (!proof) {
+        return json_null();
+    }
+    o = json_object();
+    list = json_array();
+    json_object_set_new(o, "channel", json_string("email"));
+    json_object_set_new(o, "provider", json_string("mandrill"));
+    for (i = 0; i < proof->count; i++) {
+        const notify_recipient *rc = &proof->recipients[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "email", str_or_null(rc->email));
+        json_object_set_new(e, "type", str_or_null(rc->type));
+        json_object_set_new(e, "status", str_or_null(rc->status));
+        json_object_set_new(e, "provider_id", str_or_null(rc->provider_id));
+        json_object_set_new(e, "reject_reason",
+                            str_or_null(rc->reject_reason));
+        json_object_set_new(e, "error", str_or_null(rc->error));
+        json_array_append_new(list, e);
+    }
+    json_object_set_new(o, "recipients", list);
+    return o;
+}
+
+const char *notify_render_notification(apr_pool_t *p, notify_status_e st,
+                                       const notify_values *v,
+                                       const notify_row *row,
+                                       const notify_proof *proof,
+                                       apr_size_t *len)
+{
+    json_t *root = envelope(st, NULL);
+    json_t *data = json_object();
+
+    json_object_set_new(data, "notification", notification_object(v, row));
+    if (v->view == NOTIFY_VIEW_WITH_PROOF ||
+        st == NOTIFY_MANDRILL_EMAIL_FAILED) {
+        json_object_set_new(data, "proof", proof_object(proof));
+    }
+    json_object_set_new(root, "data", data);
+    return dump(p, root, len);
+}

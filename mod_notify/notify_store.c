@@ -1,0 +1,362 @@
+/* SQL: one statement table, portable between SQLite and PostgreSQL (times
+ * are bound as RFC 3339 text, which both read), so every driver prepares
+ * the same labels. What differs per driver lives in connection_init(). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "notify_store.h"
+
+#define SQL_APP "notify_app"
+#define SQL_SESSION "notify_session"
+#define SQL_TOUCH "notify_touch"
+#define SQL_ROUTE "notify_route"
+#define SQL_INSERT "notify_insert"
+
+static const char *insert_sql(apr_pool_t *p)
+{
+    const char *cols = "", *vals = "";
+    int i;
+
+    for (i = 0; i < NOTIFY_P_COUNT; i++) {
+        const notify_param_def *d = notify_param((notify_param_e)i);
+        if (d->flags & NOTIFY_F_REQUEST) {
+            continue;
+        }
+        cols = apr_pstrcat(p, cols, "\"", d->name, "\", ", NULL);
+        vals = apr_pstrcat(p, vals, "%s, ", NULL);
+    }
+    return apr_pstrcat(p, "INSERT INTO notifications (", cols,
+                       "created_at, updated_at, created_by_application_id, "
+                       "created_by_session_id) VALUES (",
+                       vals, "%s, %s, %s, %s) RETURNING id", NULL);
+}
+
+const notify_statement *notify_store_statements(apr_pool_t *p)
+{
+    notify_statement *s = apr_pcalloc(p, 6 * sizeof(*s));
+
+    s[0].label = SQL_APP;
+    s[0].sql = "SELECT id FROM api_applications "
+               "WHERE token_sha256 = %s AND active = 1";
+    s[1].label = SQL_SESSION;
+    s[1].sql = "SELECT s.id, s.user_id, s.created_at, s.last_used_at, "
+               "s.remember_me, "
+               "CASE WHEN EXISTS (SELECT 1 FROM clients c "
+               "WHERE c.user_id = s.user_id) "
+               "OR EXISTS (SELECT 1 FROM employees e "
+               "WHERE e.user_id = s.user_id) "
+               "OR EXISTS (SELECT 1 FROM liaisons l "
+               "WHERE l.user_id = s.user_id) THEN 1 ELSE 0 END "
+               "FROM sessions s WHERE s.token_sha256 = %s";
+    s[2].label = SQL_TOUCH;
+    s[2].sql = "UPDATE sessions SET last_used_at = %s WHERE id = %s";
+    s[3].label = SQL_ROUTE;
+    s[3].sql = "SELECT r.deployed, r.sensitive_params, s.id, s.deployed "
+               "FROM api_routes r LEFT JOIN api_services s "
+               "ON s.id = r.api_service_id WHERE r.name = %s";
+    s[4].label = SQL_INSERT;
+    s[4].sql = insert_sql(p);
+    return s;
+}
+
+static apr_status_t fail(notify_db *db, apr_pool_t *p, int rv,
+                         const char *what)
+{
+    const char *msg = db->handle ? apr_dbd_error(db->driver, db->handle, rv)
+                                 : NULL;
+
+    db->error = apr_psprintf(p, "%s: %s", what, msg ? msg : "unknown error");
+    return APR_EGENERAL;
+}
+
+static int is_sqlite(const apr_dbd_driver_t *driver)
+{
+    return strcmp(apr_dbd_name(driver), "sqlite3") == 0;
+}
+
+void notify_store_attach(notify_db *db, const apr_dbd_driver_t *driver,
+                         apr_dbd_t *handle, apr_hash_t *prepared,
+                         apr_pool_t *conn_pool,
+                         const notify_statement *statements)
+{
+    memset(db, 0, sizeof(*db));
+    db->driver = driver;
+    db->handle = handle;
+    db->prepared = prepared;
+    db->conn_pool = conn_pool;
+    db->statements = statements;
+    db->reprepare = is_sqlite(driver);
+}
+
+apr_status_t notify_store_prepare_all(notify_db *db, apr_pool_t *p)
+{
+    const notify_statement *s;
+
+    db->prepared = apr_hash_make(p);
+    notify_store_attach(db, db->driver, db->handle, db->prepared, p,
+                        notify_store_statements(p));
+    for (s = db->statements; s->label; s++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        int rv = apr_dbd_prepare(db->driver, p, db->handle, s->sql, s->label,
+                                 &stmt);
+        if (rv) {
+            return fail(db, p, rv, s->label);
+        }
+        apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, stmt);
+    }
+    return APR_SUCCESS;
+}
+
+/* apr_dbd_sqlite3 prepares with the legacy sqlite3_prepare(): after any
+ * schema change (another connection adding an index, say) its statements
+ * fail for good. Such a driver gets one new statement and one retry. */
+static int reprepare(notify_db *db, apr_pool_t *p, const char *label,
+                     apr_dbd_prepared_t **stmt)
+{
+    const notify_statement *s;
+
+    if (!db->reprepare) {
+        return 0;
+    }
+    for (s = db->statements; s && s->label; s++) {
+        if (strcmp(s->label, label) == 0) {
+            *stmt = NULL;
+            if (apr_dbd_prepare(db->driver, db->conn_pool, db->handle,
+                                s->sql, s->label, stmt) != 0) {
+                (void)p;
+                return 0;
+            }
+            apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, *stmt);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Runs a statement that may return rows and reads them all; the caller's
+ * fn sees each row. */
+typedef void row_fn(void *baton, const notify_db *db, apr_dbd_row_t *row);
+
+static apr_status_t run(notify_db *db, apr_pool_t *p, const char *label,
+                        int nargs, const char **args, row_fn *fn, void *baton)
+{
+    apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, label,
+                                            APR_HASH_KEY_STRING);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rv;
+
+    if (!stmt) {
+        db->error = apr_psprintf(p, "%s: statement not prepared", label);
+        return APR_EGENERAL;
+    }
+    rv = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs,
+                         args);
+    if (rv && !db->in_transaction && reprepare(db, p, label, &stmt)) {
+        rv = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs,
+                             args);
+    }
+    if (rv) {
+        return fail(db, p, rv, label);
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        if (fn) {
+            fn(baton, db, row);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static const char *col(const notify_db *db, apr_dbd_row_t *row, int n)
+{
+    return apr_dbd_get_entry(db->driver, row, n);
+}
+
+static apr_int64_t col_int(const notify_db *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = col(db, row, n);
+
+    return v ? apr_atoi64(v) : 0;
+}
+
+/* PostgreSQL renders booleans and flags as text too: "1", "t" or "true". */
+static int col_flag(const notify_db *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = col(db, row, n);
+
+    return v && (v[0] == '1' || v[0] == 't');
+}
+
+apr_status_t notify_store_connection_init(notify_db *db, apr_pool_t *p)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rv;
+
+    if (!is_sqlite(db->driver)) {
+        return APR_SUCCESS;
+    }
+    /* apr_dbd_sqlite3 never sets a busy handler: without one a locked
+     * database makes it sleep in coarse steps. */
+    rv = apr_dbd_select(db->driver, p, db->handle, &res,
+                        "PRAGMA busy_timeout = 10000", 0);
+    if (rv) {
+        return fail(db, p, rv, "PRAGMA busy_timeout");
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+    }
+    return APR_SUCCESS;
+}
+
+static void app_row(void *baton, const notify_db *db, apr_dbd_row_t *row)
+{
+    *(apr_int64_t *)baton = col_int(db, row, 0);
+}
+
+apr_status_t notify_store_find_app(notify_db *db, apr_pool_t *p,
+                                   const char *sha, apr_int64_t *app_id)
+{
+    const char *args[] = {sha};
+
+    *app_id = 0;
+    return run(db, p, SQL_APP, 1, args, app_row, app_id);
+}
+
+typedef struct {
+    apr_pool_t *p;
+    notify_session_row *s;
+} session_baton;
+
+static void session_row(void *baton, const notify_db *db, apr_dbd_row_t *row)
+{
+    session_baton *b = baton;
+    const char *v;
+
+    b->s->id = col_int(db, row, 0);
+    b->s->user_id = col_int(db, row, 1);
+    v = col(db, row, 2);
+    b->s->created_at = v ? apr_pstrdup(b->p, v) : NULL;
+    v = col(db, row, 3);
+    b->s->last_used_at = v ? apr_pstrdup(b->p, v) : NULL;
+    b->s->remember_me = col_flag(db, row, 4);
+    b->s->has_role = col_flag(db, row, 5);
+}
+
+apr_status_t notify_store_find_session(notify_db *db, apr_pool_t *p,
+                                       const char *sha,
+                                       notify_session_row *s)
+{
+    const char *args[] = {sha};
+    session_baton b = {p, s};
+
+    memset(s, 0, sizeof(*s));
+    return run(db, p, SQL_SESSION, 1, args, session_row, &b);
+}
+
+apr_status_t notify_store_touch_session(notify_db *db, apr_pool_t *p,
+                                        apr_int64_t id, const char *now)
+{
+    const char *args[] = {now, apr_psprintf(p, "%" APR_INT64_T_FMT, id)};
+    apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, SQL_TOUCH,
+                                            APR_HASH_KEY_STRING);
+    int nrows = 0, rv;
+
+    if (!stmt) {
+        db->error = SQL_TOUCH ": statement not prepared";
+        return APR_EGENERAL;
+    }
+    rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, 2, args);
+    return rv ? fail(db, p, rv, SQL_TOUCH) : APR_SUCCESS;
+}
+
+static void route_row(void *baton, const notify_db *db, apr_dbd_row_t *row)
+{
+    notify_route_row *rt = baton;
+
+    rt->found = 1;
+    rt->route_deployed = col_flag(db, row, 0);
+    rt->sensitive = col_flag(db, row, 1);
+    rt->service_found = col(db, row, 2) != NULL;
+    rt->service_deployed = col_flag(db, row, 3);
+}
+
+apr_status_t notify_store_find_route(notify_db *db, apr_pool_t *p,
+                                     const char *name, notify_route_row *rt)
+{
+    const char *args[] = {name};
+
+    memset(rt, 0, sizeof(*rt));
+    return run(db, p, SQL_ROUTE, 1, args, route_row, rt);
+}
+
+static const char *id_arg(apr_pool_t *p, apr_int64_t id)
+{
+    return id ? apr_psprintf(p, "%" APR_INT64_T_FMT, id) : NULL;
+}
+
+static apr_status_t insert(notify_db *db, apr_pool_t *p,
+                           const notify_values *v, notify_row *row,
+                           const notify_principal *who)
+{
+    const char *args[NOTIFY_P_COUNT + 4];
+    int i, n = 0;
+
+    for (i = 0; i < NOTIFY_P_COUNT; i++) {
+        if (!(notify_param((notify_param_e)i)->flags & NOTIFY_F_REQUEST)) {
+            args[n++] = v->val[i];
+        }
+    }
+    args[n++] = row->created_at;
+    args[n++] = row->updated_at;
+    args[n++] = id_arg(p, who->app_id);
+    args[n++] = id_arg(p, who->session_id);
+    row->id = 0;
+    if (run(db, p, SQL_INSERT, n, args, app_row, &row->id) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    if (row->id <= 0) {
+        db->error = SQL_INSERT ": no id returned";
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t create_once(notify_db *db, apr_pool_t *p,
+                                const notify_values *v, notify_row *row,
+                                const notify_principal *who)
+{
+    apr_dbd_transaction_t *trans = NULL;
+    apr_status_t rv;
+    int drv;
+
+    drv = apr_dbd_transaction_start(db->driver, p, db->handle, &trans);
+    if (drv) {
+        return fail(db, p, drv, "BEGIN");
+    }
+    db->in_transaction = 1;
+    rv = insert(db, p, v, row, who);
+    if (rv != APR_SUCCESS) {
+        apr_dbd_transaction_mode_set(db->driver, trans,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    drv = apr_dbd_transaction_end(db->driver, p, trans);
+    db->in_transaction = 0;
+    if (rv == APR_SUCCESS && drv) {
+        return fail(db, p, drv, "COMMIT");
+    }
+    return rv;
+}
+
+apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
+                                 const notify_values *v, notify_row *row,
+                                 const notify_principal *who)
+{
+    apr_dbd_prepared_t *stmt;
+    apr_status_t rv = create_once(db, p, v, row, who);
+
+    if (rv != APR_SUCCESS && reprepare(db, p, SQL_INSERT, &stmt)) {
+        rv = create_once(db, p, v, row, who);
+    }
+    return rv;
+}

@@ -1,0 +1,39 @@
+/* Runs every unit-test suite of the APR-only core. A new suite is one
+ * declaration and one line in the suites array. */
+#include <stdlib.h>
+
+#include <apr_general.h>
+#include <check.h>
+
+Suite *validate_suite(void);
+Suite *params_suite(void);
+Suite *store_suite(void);
+
+typedef Suite *suite_ctor_fn(void);
+
+static suite_ctor_fn *const suites[] = {
+    validate_suite,
+    params_suite,
+    store_suite,
+};
+
+int main(void)
+{
+    SRunner *sr;
+    apr_size_t i;
+    int failed;
+
+    /* Before any fork: each test's fixture then creates its own pool. */
+    if (apr_initialize() != APR_SUCCESS) {
+        return EXIT_FAILURE;
+    }
+    sr = srunner_create(NULL);
+    for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+        srunner_add_suite(sr, suites[i]());
+    }
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    apr_terminate();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
