@@ -86,4 +86,14 @@ apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
                                  const notify_values *v, notify_row *row,
                                  const notify_principal *who);
 
+/* After a delivery attempt of notification id, in one transaction: one
+ * notification_deliveries row per proof entry; then, when dev is NULL
+ * (accepted), processed = 1 and processed_at = updated_at = now; else the
+ * dev-team notification dev is stored (dev_row gets its id). */
+apr_status_t notify_store_delivery(notify_db *db, apr_pool_t *p,
+                                   apr_int64_t id, const notify_proof *proof,
+                                   const char *now, const notify_values *dev,
+                                   notify_row *dev_row,
+                                   const notify_principal *who);
+
 #endif

@@ -40,8 +40,8 @@ int notify_email_list_valid(const char *s, apr_size_t len);
  * Each entry is passed with its surrounding spaces and tabs trimmed; the list
  * is not checked again, so an invalid list may give empty entries. */
 typedef int notify_email_fn(void *baton, const char *entry, apr_size_t len);
-int notify_email_list_each(const char *s, apr_size_t len,
-                           notify_email_fn *fn, void *baton);
+int notify_email_list_each(const char *s, apr_size_t len, notify_email_fn *fn,
+                           void *baton);
 
 /* 1 when s[0..len) is an optional '+' then 7 to 15 ASCII digits, else 0. */
 int notify_phone_valid(const char *s, apr_size_t len);

@@ -16,6 +16,8 @@
 #include "mod_notify.h"
 
 APLOG_USE_MODULE(notify);
+#include "notify_http.h"
+#include "notify_mandrill.h"
 #include "notify_params.h"
 #include "notify_render.h"
 #include "notify_store.h"
@@ -26,6 +28,12 @@ APLOG_USE_MODULE(notify);
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 /* The statements given to mod_dbd, kept to prepare one again. */
 static const notify_statement *statements;
+/* This process's client for Mandrill (created in child_init). */
+static notify_http *mandrill_client;
+
+/* Idle curl handles kept per process, and the largest answer read. */
+#define MANDRILL_IDLE_HANDLES 16
+#define MANDRILL_MAX_ANSWER (1024 * 1024)
 
 /* One request on its way through the steps. */
 typedef struct {
@@ -44,6 +52,8 @@ typedef struct {
     notify_session_row session;
     notify_values values;
     notify_row row;
+    notify_status_e outcome; /* action-successful or mandrill-email-failed */
+    notify_proof *proof;     /* what delivery did; NULL: nothing sent */
 } notify_req;
 
 void notify_handler_init(apr_pool_t *pconf, server_rec *s)
@@ -495,6 +505,83 @@ static notify_status_e step_store(notify_req *nr)
     return NOTIFY_ACTION_SUCCESSFUL;
 }
 
+/* ---- delivering ---- */
+
+static int wants_email(const notify_req *nr)
+{
+    const char *type = nr->values.val[NOTIFY_P_NOTIFICATION_TYPE];
+
+    return nr->cfg.mandrill_key && type && strcmp(type, "email") == 0 &&
+           strcmp(nr->values.val[NOTIFY_P_PROCESSED], "1") != 0;
+}
+
+/* The notification the dev team gets when Mandrill refused one. */
+static void dev_notification(notify_req *nr, const char *reason,
+                             notify_values *dev)
+{
+    memset(dev, 0, sizeof(*dev));
+    dev->val[NOTIFY_P_NOTIFICATION_TYPE] = "system-error";
+    dev->val[NOTIFY_P_KEY] = "mandrill-email-failed";
+    dev->val[NOTIFY_P_NOTIFYABLE_TYPE] = "Notification";
+    dev->val[NOTIFY_P_NOTIFYABLE_ID] =
+        apr_psprintf(nr->r->pool, "%" APR_INT64_T_FMT, nr->row.id);
+    dev->val[NOTIFY_P_EMAIL_BODY] = reason;
+    dev->val[NOTIFY_P_PROCESSED] = "0";
+}
+
+static notify_status_e step_deliver(notify_req *nr)
+{
+    request_rec *r = nr->r;
+    apr_array_header_t *rcpts;
+    notify_http_result res;
+    notify_values dev;
+    notify_row dev_row;
+    const char *body, *reason = NULL;
+    char now[NOTIFY_DATETIME_LEN + 1];
+    apr_size_t len;
+    apr_status_t sent;
+    int ok;
+
+    nr->outcome = NOTIFY_ACTION_SUCCESSFUL;
+    if (!wants_email(nr)) {
+        return NOTIFY_ACTION_SUCCESSFUL;
+    }
+    rcpts = notify_mandrill_recipients(r->pool, &nr->values);
+    body = notify_mandrill_request(r->pool, nr->cfg.mandrill_key, &nr->values,
+                                   rcpts, &len);
+    memset(&res, 0, sizeof(res));
+    sent = body && mandrill_client
+               ? notify_http_post_json(mandrill_client, r->pool,
+                                       nr->cfg.mandrill_url, body, len,
+                                       (long)nr->cfg.mandrill_timeout * 1000,
+                                       MANDRILL_MAX_ANSWER, &res)
+               : APR_EGENERAL;
+    nr->proof = apr_pcalloc(r->pool, sizeof(*nr->proof));
+    ok = notify_mandrill_outcome(r->pool, sent, &res, rcpts, nr->proof,
+                                 &reason);
+    notify_datetime_format(apr_time_now(), now);
+    if (ok) {
+        nr->values.val[NOTIFY_P_PROCESSED] = "1";
+        nr->values.val[NOTIFY_P_PROCESSED_AT] = apr_pstrdup(r->pool, now);
+        nr->row.updated_at = nr->values.val[NOTIFY_P_PROCESSED_AT];
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "notification %" APR_INT64_T_FMT
+                      " stored but not sent: %s",
+                      nr->row.id, reason);
+        dev_notification(nr, reason, &dev);
+        dev_row.created_at = dev_row.updated_at = apr_pstrdup(r->pool, now);
+        nr->outcome = NOTIFY_MANDRILL_EMAIL_FAILED;
+    }
+    if (notify_store_delivery(&nr->db, r->pool, nr->row.id, nr->proof, now,
+                              ok ? NULL : &dev, &dev_row,
+                              &nr->who) != APR_SUCCESS) {
+        return crash(nr, NOTIFY_APPLICATION_CRASH, "recording the delivery");
+    }
+    return NOTIFY_ACTION_SUCCESSFUL;
+}
+
 /* ---- the handlers ---- */
 
 static int route_non_existent(request_rec *r, int allow_post)
@@ -538,11 +625,12 @@ static int create(notify_req *nr)
     NEXT(step_authenticate(nr));
     NEXT(notify_validate(r->pool, &nr->in, &nr->values, &nr->err));
     NEXT(step_store(nr));
-    json = notify_render_notification(r->pool, NOTIFY_ACTION_SUCCESSFUL,
-                                      &nr->values, &nr->row, NULL, &len);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "notification %" APR_INT64_T_FMT
-                  " created", nr->row.id);
-    return send_json(r, NOTIFY_ACTION_SUCCESSFUL, json, len);
+    NEXT(step_deliver(nr));
+    json = notify_render_notification(r->pool, nr->outcome, &nr->values,
+                                      &nr->row, nr->proof, &len);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                  "notification %" APR_INT64_T_FMT " created", nr->row.id);
+    return send_json(r, nr->outcome, json, len);
 }
 
 /* "The exact create path" is the path of the <Location> that sets the
@@ -592,4 +680,9 @@ int notify_handler(request_rec *r)
 void notify_child_init(apr_pool_t *pchild, server_rec *s)
 {
     route_cache_init(pchild, s);
+    mandrill_client = notify_http_create(pchild, MANDRILL_IDLE_HANDLES);
+    if (!mandrill_client) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "cannot create the Mandrill client: email will fail");
+    }
 }

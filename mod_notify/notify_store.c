@@ -12,6 +12,8 @@
 #define SQL_TOUCH "notify_touch"
 #define SQL_ROUTE "notify_route"
 #define SQL_INSERT "notify_insert"
+#define SQL_DELIVERY "notify_delivery"
+#define SQL_PROCESSED "notify_processed"
 
 static const char *insert_sql(apr_pool_t *p)
 {
@@ -34,7 +36,7 @@ static const char *insert_sql(apr_pool_t *p)
 
 const notify_statement *notify_store_statements(apr_pool_t *p)
 {
-    notify_statement *s = apr_pcalloc(p, 6 * sizeof(*s));
+    notify_statement *s = apr_pcalloc(p, 8 * sizeof(*s));
 
     s[0].label = SQL_APP;
     s[0].sql = "SELECT id FROM api_applications "
@@ -57,6 +59,14 @@ const notify_statement *notify_store_statements(apr_pool_t *p)
                "ON s.id = r.api_service_id WHERE r.name = %s";
     s[4].label = SQL_INSERT;
     s[4].sql = insert_sql(p);
+    s[5].label = SQL_DELIVERY;
+    s[5].sql = "INSERT INTO notification_deliveries (notification_id, "
+               "channel, provider, recipient, recipient_type, status, "
+               "provider_id, reject_reason, error, created_at) VALUES "
+               "(%s, 'email', 'mandrill', %s, %s, %s, %s, %s, %s, %s)";
+    s[6].label = SQL_PROCESSED;
+    s[6].sql = "UPDATE notifications SET processed = 1, processed_at = %s, "
+               "updated_at = %s WHERE id = %s";
     return s;
 }
 
@@ -267,6 +277,9 @@ apr_status_t notify_store_touch_session(notify_db *db, apr_pool_t *p,
         return APR_EGENERAL;
     }
     rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, 2, args);
+    if (rv && reprepare(db, p, SQL_TOUCH, &stmt)) {
+        rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, 2, args);
+    }
     return rv ? fail(db, p, rv, SQL_TOUCH) : APR_SUCCESS;
 }
 
@@ -322,9 +335,12 @@ static apr_status_t insert(notify_db *db, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-static apr_status_t create_once(notify_db *db, apr_pool_t *p,
-                                const notify_values *v, notify_row *row,
-                                const notify_principal *who)
+/* Runs fn inside one transaction: all of it is written or none. A driver
+ * whose statements expire gets them prepared again and one more try. */
+typedef apr_status_t txn_fn(notify_db *db, apr_pool_t *p, void *baton);
+
+static apr_status_t txn_once(notify_db *db, apr_pool_t *p, txn_fn *fn,
+                             void *baton)
 {
     apr_dbd_transaction_t *trans = NULL;
     apr_status_t rv;
@@ -335,7 +351,7 @@ static apr_status_t create_once(notify_db *db, apr_pool_t *p,
         return fail(db, p, drv, "BEGIN");
     }
     db->in_transaction = 1;
-    rv = insert(db, p, v, row, who);
+    rv = fn(db, p, baton);
     if (rv != APR_SUCCESS) {
         apr_dbd_transaction_mode_set(db->driver, trans,
                                      APR_DBD_TRANSACTION_ROLLBACK);
@@ -348,15 +364,99 @@ static apr_status_t create_once(notify_db *db, apr_pool_t *p,
     return rv;
 }
 
+static apr_status_t in_transaction(notify_db *db, apr_pool_t *p, txn_fn *fn,
+                                   void *baton)
+{
+    apr_status_t rv = txn_once(db, p, fn, baton);
+    const notify_statement *s;
+    apr_dbd_prepared_t *stmt;
+
+    if (rv == APR_SUCCESS || !db->reprepare) {
+        return rv;
+    }
+    for (s = db->statements; s && s->label; s++) {
+        reprepare(db, p, s->label, &stmt);
+    }
+    return txn_once(db, p, fn, baton);
+}
+
+typedef struct {
+    const notify_values *v;
+    notify_row *row;
+    const notify_principal *who;
+} create_baton;
+
+static apr_status_t create_fn(notify_db *db, apr_pool_t *p, void *baton)
+{
+    create_baton *b = baton;
+
+    return insert(db, p, b->v, b->row, b->who);
+}
+
 apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
                                  const notify_values *v, notify_row *row,
                                  const notify_principal *who)
 {
-    apr_dbd_prepared_t *stmt;
-    apr_status_t rv = create_once(db, p, v, row, who);
+    create_baton b = {v, row, who};
 
-    if (rv != APR_SUCCESS && reprepare(db, p, SQL_INSERT, &stmt)) {
-        rv = create_once(db, p, v, row, who);
+    return in_transaction(db, p, create_fn, &b);
+}
+
+static apr_status_t exec(notify_db *db, apr_pool_t *p, const char *label,
+                         int nargs, const char **args)
+{
+    apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, label,
+                                            APR_HASH_KEY_STRING);
+    int nrows = 0, rv;
+
+    if (!stmt) {
+        db->error = apr_psprintf(p, "%s: statement not prepared", label);
+        return APR_EGENERAL;
     }
-    return rv;
+    rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, nargs, args);
+    return rv ? fail(db, p, rv, label) : APR_SUCCESS;
+}
+
+typedef struct {
+    apr_int64_t id;
+    const notify_proof *proof;
+    const char *now;
+    const notify_values *dev;
+    notify_row *dev_row;
+    const notify_principal *who;
+} delivery_baton;
+
+static apr_status_t delivery_fn(notify_db *db, apr_pool_t *p, void *baton)
+{
+    delivery_baton *b = baton;
+    const char *id = id_arg(p, b->id);
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    for (i = 0; rv == APR_SUCCESS && i < b->proof->count; i++) {
+        const notify_recipient *r = &b->proof->recipients[i];
+        const char *args[] = {id, r->email, r->type, r->status,
+                              r->provider_id, r->reject_reason, r->error,
+                              b->now};
+        rv = exec(db, p, SQL_DELIVERY, 8, args);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!b->dev) {
+        const char *args[] = {b->now, b->now, id};
+        return exec(db, p, SQL_PROCESSED, 3, args);
+    }
+    return insert(db, p, b->dev, b->dev_row, b->who);
+}
+
+apr_status_t notify_store_delivery(notify_db *db, apr_pool_t *p,
+                                   apr_int64_t id, const notify_proof *proof,
+                                   const char *now, const notify_values *dev,
+                                   notify_row *dev_row,
+                                   const notify_principal *who)
+{
+    delivery_baton b = {id, proof, now, dev, dev_row, who};
+
+    return in_transaction(db, p, delivery_fn, &b);
 }

@@ -23,8 +23,8 @@
  * accepts accented bytes in Latin-1 locales. */
 static int is_ascii_alnum(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9');
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
 }
 
 /* strchr() also finds the terminating NUL, which is never a member. */
@@ -123,13 +123,13 @@ int notify_utf8_valid(const char *s, apr_size_t len)
 /* Email addresses                                                     */
 /* ------------------------------------------------------------------ */
 
-#define EMAIL_ADDR_MAX  254     /* RFC 5321 path limit minus the brackets */
+#define EMAIL_ADDR_MAX 254 /* RFC 5321 path limit minus the brackets */
 #define EMAIL_LOCAL_MAX 64
 #define EMAIL_LABEL_MAX 63
 
 /* One address cut into its parts; both point into the caller's string. */
 typedef struct {
-    const char *name;           /* display name as written, or NULL */
+    const char *name; /* display name as written, or NULL */
     apr_size_t name_len;
     const char *addr;
     apr_size_t addr_len;
@@ -147,8 +147,7 @@ static int email_local_valid(const char *s, apr_size_t len)
 {
     apr_size_t i;
 
-    if (len == 0 || len > EMAIL_LOCAL_MAX || s[0] == '.'
-        || s[len - 1] == '.') {
+    if (len == 0 || len > EMAIL_LOCAL_MAX || s[0] == '.' || s[len - 1] == '.') {
         return 0;
     }
     for (i = 1; i < len; i++) {
@@ -169,8 +168,7 @@ static int email_label_valid(const char *s, apr_size_t len)
 {
     apr_size_t i;
 
-    if (len == 0 || len > EMAIL_LABEL_MAX || s[0] == '-'
-        || s[len - 1] == '-') {
+    if (len == 0 || len > EMAIL_LABEL_MAX || s[0] == '-' || s[len - 1] == '-') {
         return 0;
     }
     for (i = 0; i < len; i++) {
@@ -205,9 +203,9 @@ static int email_addr_valid(const char *s, apr_size_t len)
     /* Neither part may hold '@', so the first one is the separator. */
     const char *at = memchr(s, '@', len);
 
-    return len <= EMAIL_ADDR_MAX && at != NULL
-           && email_local_valid(s, at - s)
-           && email_domain_valid(at + 1, s + len - at - 1);
+    return len <= EMAIL_ADDR_MAX && at != NULL &&
+           email_local_valid(s, at - s) &&
+           email_domain_valid(at + 1, s + len - at - 1);
 }
 
 /* Bytes no display name may hold: ',' separates list entries (a quoted
@@ -287,8 +285,8 @@ static int email_parse(const char *s, apr_size_t len, email_parts_t *ep)
     trim_ows(&ep->name, &ep->name_len);
     ep->addr = lt + 1;
     ep->addr_len = len - (lt - s) - 2;
-    return email_name_valid(ep->name, ep->name_len)
-           && email_addr_valid(ep->addr, ep->addr_len);
+    return email_name_valid(ep->name, ep->name_len) &&
+           email_addr_valid(ep->addr, ep->addr_len);
 }
 
 int notify_email_valid(const char *s, apr_size_t len)
@@ -299,8 +297,7 @@ int notify_email_valid(const char *s, apr_size_t len)
 }
 
 /* The display name as text: quotes and escapes removed, then trimmed. */
-static const char *email_name_text(apr_pool_t *p, const char *s,
-                                   apr_size_t len)
+static const char *email_name_text(apr_pool_t *p, const char *s, apr_size_t len)
 {
     char *buf, *o;
     const char *t;
@@ -335,8 +332,8 @@ apr_status_t notify_email_split(apr_pool_t *p, const char *s, apr_size_t len,
     return APR_SUCCESS;
 }
 
-int notify_email_list_each(const char *s, apr_size_t len,
-                           notify_email_fn *fn, void *baton)
+int notify_email_list_each(const char *s, apr_size_t len, notify_email_fn *fn,
+                           void *baton)
 {
     const char *end = s + len, *comma, *entry;
     apr_size_t n;
@@ -357,8 +354,7 @@ int notify_email_list_each(const char *s, apr_size_t len,
     }
 }
 
-static int email_entry_invalid(void *baton, const char *entry,
-                               apr_size_t len)
+static int email_entry_invalid(void *baton, const char *entry, apr_size_t len)
 {
     (void)baton;
     return !notify_email_valid(entry, len);
@@ -375,7 +371,7 @@ int notify_email_list_valid(const char *s, apr_size_t len)
 /* ------------------------------------------------------------------ */
 
 #define PHONE_DIGITS_MIN 7
-#define PHONE_DIGITS_MAX 15     /* E.164 */
+#define PHONE_DIGITS_MAX 15 /* E.164 */
 
 int notify_phone_valid(const char *s, apr_size_t len)
 {
@@ -400,14 +396,14 @@ static int url_chars_valid(const char *s, apr_size_t len)
 
     for (i = 0; i < len; i++) {
         if (s[i] == '%') {
-            if (i + 2 >= len || !apr_isxdigit(s[i + 1])
-                || !apr_isxdigit(s[i + 2])) {
+            if (i + 2 >= len || !apr_isxdigit(s[i + 1]) ||
+                !apr_isxdigit(s[i + 2])) {
                 return 0;
             }
             i += 2;
         }
-        else if (!is_ascii_alnum(s[i])
-                 && !in_set(s[i], "-._~:/?#[]@!$&'()*+,;=")) {
+        else if (!is_ascii_alnum(s[i]) &&
+                 !in_set(s[i], "-._~:/?#[]@!$&'()*+,;=")) {
             return 0;
         }
     }
@@ -437,15 +433,15 @@ int notify_url_valid(apr_pool_t *p, const char *s, apr_size_t len)
 {
     apr_uri_t uri;
 
-    if (!url_chars_valid(s, len)
-        || apr_uri_parse(p, apr_pstrmemdup(p, s, len), &uri) != APR_SUCCESS) {
+    if (!url_chars_valid(s, len) ||
+        apr_uri_parse(p, apr_pstrmemdup(p, s, len), &uri) != APR_SUCCESS) {
         return 0;
     }
-    return uri.scheme != NULL
-           && (apr_cstr_casecmp(uri.scheme, "http") == 0
-               || apr_cstr_casecmp(uri.scheme, "https") == 0)
-           && uri.hostname != NULL && uri.hostname[0] != '\0'
-           && url_port_valid(uri.port_str);
+    return uri.scheme != NULL &&
+           (apr_cstr_casecmp(uri.scheme, "http") == 0 ||
+            apr_cstr_casecmp(uri.scheme, "https") == 0) &&
+           uri.hostname != NULL && uri.hostname[0] != '\0' &&
+           url_port_valid(uri.port_str);
 }
 
 /* ------------------------------------------------------------------ */
@@ -453,15 +449,15 @@ int notify_url_valid(apr_pool_t *p, const char *s, apr_size_t len)
 /* ------------------------------------------------------------------ */
 
 /* Own calendar arithmetic rather than apr_time_exp_*: apr_time_exp_get
- * divides negative years wrongly and apr_time_exp_gmt relies on the
- * platform's gmtime; these are exact for every year 1..9999. */
+ * refuses years before 1970 (APR_EBADDATE) and apr_time_exp_gmt relies on
+ * the platform's gmtime; these are exact for every year 1..9999. */
 #define SECS_PER_DAY 86400
-#define DT_SECS_MIN  APR_INT64_C(-62135596800)  /* 0001-01-01T00:00:00Z */
-#define DT_SECS_MAX  APR_INT64_C(253402300799)  /* 9999-12-31T23:59:59Z */
+#define DT_SECS_MIN APR_INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */
+#define DT_SECS_MAX APR_INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 
 typedef struct {
     int year, month, day, hour, min, sec;
-    int offset;                 /* seconds east of UTC */
+    int offset; /* seconds east of UTC */
 } dt_fields_t;
 
 static int dt_is_leap(int y)
@@ -558,15 +554,12 @@ static int dt_read_offset(const char **s, const char *end, int hours_only,
     if (*s == end || dt_read_char(s, end, "Zz")) {
         return 1;
     }
-    if (!dt_read_char(s, end, "+-")) {
+    sign = **s == '-' ? -1 : 1;
+    if (!dt_read_char(s, end, "+-") || !dt_read_num(s, end, 2, &h)) {
         return 0;
     }
-    sign = (*s)[-1] == '-' ? -1 : 1;
-    if (!dt_read_num(s, end, 2, &h)) {
-        return 0;
-    }
-    if (!(hours_only && *s == end)
-        && (!dt_read_char(s, end, ":") || !dt_read_num(s, end, 2, &m))) {
+    if (!(hours_only && *s == end) &&
+        (!dt_read_char(s, end, ":") || !dt_read_num(s, end, 2, &m))) {
         return 0;
     }
     *offset = sign * (h * 3600 + m * 60);
@@ -575,9 +568,9 @@ static int dt_read_offset(const char **s, const char *end, int hours_only,
 
 static int dt_fields_valid(const dt_fields_t *f)
 {
-    return f->year >= 1 && f->month >= 1 && f->month <= 12 && f->day >= 1
-           && f->day <= dt_days_in_month(f->year, f->month)
-           && f->hour <= 23 && f->min <= 59 && f->sec <= 59;
+    return f->year >= 1 && f->month >= 1 && f->month <= 12 && f->day >= 1 &&
+           f->day <= dt_days_in_month(f->year, f->month) && f->hour <= 23 &&
+           f->min <= 59 && f->sec <= 59;
 }
 
 static int dt_read(const char *s, apr_size_t len, int hours_only,
@@ -585,14 +578,14 @@ static int dt_read(const char *s, apr_size_t len, int hours_only,
 {
     const char *end = s + len;
 
-    return dt_read_num(&s, end, 4, &f->year) && dt_read_char(&s, end, "-")
-           && dt_read_num(&s, end, 2, &f->month) && dt_read_char(&s, end, "-")
-           && dt_read_num(&s, end, 2, &f->day) && dt_read_char(&s, end, "Tt ")
-           && dt_read_num(&s, end, 2, &f->hour) && dt_read_char(&s, end, ":")
-           && dt_read_num(&s, end, 2, &f->min) && dt_read_char(&s, end, ":")
-           && dt_read_num(&s, end, 2, &f->sec) && dt_read_fraction(&s, end)
-           && dt_read_offset(&s, end, hours_only, &f->offset) && s == end
-           && dt_fields_valid(f);
+    return dt_read_num(&s, end, 4, &f->year) && dt_read_char(&s, end, "-") &&
+           dt_read_num(&s, end, 2, &f->month) && dt_read_char(&s, end, "-") &&
+           dt_read_num(&s, end, 2, &f->day) && dt_read_char(&s, end, "Tt ") &&
+           dt_read_num(&s, end, 2, &f->hour) && dt_read_char(&s, end, ":") &&
+           dt_read_num(&s, end, 2, &f->min) && dt_read_char(&s, end, ":") &&
+           dt_read_num(&s, end, 2, &f->sec) && dt_read_fraction(&s, end) &&
+           dt_read_offset(&s, end, hours_only, &f->offset) && s == end &&
+           dt_fields_valid(f);
 }
 
 /* Seconds since the epoch of a datetime text, within DT_SECS_MIN..MAX. */
@@ -604,8 +597,8 @@ static int dt_to_secs(const char *s, apr_size_t len, int hours_only,
     if (!dt_read(s, len, hours_only, &f)) {
         return 0;
     }
-    *secs = dt_days_from_civil(f.year, f.month, f.day) * SECS_PER_DAY
-            + f.hour * 3600 + f.min * 60 + f.sec - f.offset;
+    *secs = dt_days_from_civil(f.year, f.month, f.day) * SECS_PER_DAY +
+            f.hour * 3600 + f.min * 60 + f.sec - f.offset;
     return *secs >= DT_SECS_MIN && *secs <= DT_SECS_MAX;
 }
 
@@ -622,9 +615,8 @@ static void dt_format_secs(apr_int64_t secs, char out[NOTIFY_DATETIME_LEN + 1])
     int y, m, d;
 
     dt_civil_from_days(days, &y, &m, &d);
-    apr_snprintf(out, NOTIFY_DATETIME_LEN + 1,
-                 "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, rem / 3600,
-                 rem / 60 % 60, rem % 60);
+    apr_snprintf(out, NOTIFY_DATETIME_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+                 y, m, d, rem / 3600, rem / 60 % 60, rem % 60);
 }
 
 int notify_datetime_parse(const char *s, apr_size_t len,
@@ -702,8 +694,8 @@ static notify_ctype_e ctype_media_type(const char *s, apr_size_t len)
     apr_size_t i;
 
     for (i = 0; i < sizeof(media_types) / sizeof(media_types[0]); i++) {
-        if (strlen(media_types[i].name) == len
-            && apr_cstr_casecmpn(s, media_types[i].name, len) == 0) {
+        if (strlen(media_types[i].name) == len &&
+            apr_cstr_casecmpn(s, media_types[i].name, len) == 0) {
             return media_types[i].type;
         }
     }
@@ -736,8 +728,8 @@ static const char *ctype_param_value(const char *s, const char **val,
 
 static int ctype_charset_ok(const char *v, apr_size_t len)
 {
-    return (len == 5 && apr_cstr_casecmpn(v, "utf-8", 5) == 0)
-           || (len == 4 && apr_cstr_casecmpn(v, "utf8", 4) == 0);
+    return (len == 5 && apr_cstr_casecmpn(v, "utf-8", 5) == 0) ||
+           (len == 4 && apr_cstr_casecmpn(v, "utf8", 4) == 0);
 }
 
 /* Walks "; name=value" pairs after the media type. */
@@ -766,9 +758,9 @@ static int ctype_params_valid(const char *s)
             return 0;
         }
         s = ctype_param_value(skip_ows(s + 1), &val, &val_len);
-        if (s == NULL
-            || (name_len == 7 && apr_cstr_casecmpn(name, "charset", 7) == 0
-                && !ctype_charset_ok(val, val_len))) {
+        if (s == NULL ||
+            (name_len == 7 && apr_cstr_casecmpn(name, "charset", 7) == 0 &&
+             !ctype_charset_ok(val, val_len))) {
             return 0;
         }
     }
@@ -833,8 +825,8 @@ static char *base64_strip(apr_pool_t *p, const char *in, apr_size_t len,
  * complete the last quantum exactly, which takes one or two '='. */
 static int base64_shape_valid(apr_size_t n, apr_size_t pad)
 {
-    return n <= BASE64_MAX && n % 4 != 1 && pad <= 2
-           && (pad == 0 || (n + pad) % 4 == 0);
+    return n <= BASE64_MAX && n % 4 != 1 && pad <= 2 &&
+           (pad == 0 || (n + pad) % 4 == 0);
 }
 
 int notify_base64_decode(apr_pool_t *p, const char *in, apr_size_t len,
