@@ -80,11 +80,21 @@ typedef struct {
     apr_int64_t session_id;
 } notify_principal;
 
-/* Stores one notification in its own transaction; row->id is set. On any
- * failure nothing is written. */
+/* An Idempotency-Key claimed by this request, and how to render the answer
+ * stored with it (called inside the transaction that completes the
+ * request, once row ids are known). */
+typedef struct {
+    apr_int64_t claim_id; /* 0: no key */
+    const char *(*answer)(void *baton, int *http);
+    void *baton;
+} notify_idem_answer;
+
+/* Stores one notification in its own transaction; row->id is set; with
+ * idem, the answer is stored with it. On any failure nothing is written. */
 apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
                                  const notify_values *v, notify_row *row,
-                                 const notify_principal *who);
+                                 const notify_principal *who,
+                                 const notify_idem_answer *idem);
 
 /* After a delivery attempt of notification id, in one transaction: one
  * notification_deliveries row per proof entry; then, when dev is NULL
@@ -94,6 +104,35 @@ apr_status_t notify_store_delivery(notify_db *db, apr_pool_t *p,
                                    apr_int64_t id, const notify_proof *proof,
                                    const char *now, const notify_values *dev,
                                    notify_row *dev_row,
-                                   const notify_principal *who);
+                                   const notify_principal *who,
+                                   const notify_idem_answer *idem);
+
+typedef struct {
+    apr_int64_t id; /* 0: no such key */
+    const char *request_sha256;
+    int http_status; /* 0: the first request is still in flight */
+    const char *response_body;
+    const char *created_at;
+} notify_idem_row;
+
+/* Claims (principal, key) for this request: *id is the new row, or 0 when
+ * the key is already there (the unique constraint decided). Committed at
+ * once, so concurrent repeats see the claim. */
+apr_status_t notify_store_idem_claim(notify_db *db, apr_pool_t *p,
+                                     const char *principal, const char *key,
+                                     const char *request_sha256,
+                                     const char *now, apr_int64_t *id);
+
+apr_status_t notify_store_idem_get(notify_db *db, apr_pool_t *p,
+                                   const char *principal, const char *key,
+                                   notify_idem_row *row);
+
+/* Frees a key: a claim whose request wrote nothing, or an expired one. */
+apr_status_t notify_store_idem_release(notify_db *db, apr_pool_t *p,
+                                       apr_int64_t id);
+
+/* Deletes up to 500 keys created before `before`. */
+apr_status_t notify_store_idem_purge(notify_db *db, apr_pool_t *p,
+                                     const char *before);
 
 #endif

@@ -54,6 +54,9 @@ typedef struct {
     notify_row row;
     notify_status_e outcome; /* action-successful or mandrill-email-failed */
     notify_proof *proof;     /* what delivery did; NULL: nothing sent */
+    char token_sha[65];      /* the principal an Idempotency-Key belongs to */
+    notify_idem_answer idem; /* the claimed key, if any */
+    notify_idem_row replay;  /* a finished first answer to send again */
 } notify_req;
 
 void notify_handler_init(apr_pool_t *pconf, server_rec *s)
@@ -461,7 +464,7 @@ static notify_status_e check_session(notify_req *nr)
 
 static notify_status_e step_authenticate(notify_req *nr)
 {
-    char sha[65];
+    const char *sha = nr->token_sha;
     notify_status_e st;
 
     st = notify_input_token(&nr->in, &nr->token, &nr->token_len, &nr->err);
@@ -472,7 +475,7 @@ static notify_status_e step_authenticate(notify_req *nr)
     if (st != NOTIFY_ACTION_SUCCESSFUL) {
         return st;
     }
-    notify_sha256_hex(nr->token, nr->token_len, sha);
+    notify_sha256_hex(nr->token, nr->token_len, nr->token_sha);
     if (notify_store_find_app(&nr->db, nr->r->pool, sha, &nr->who.app_id) !=
         APR_SUCCESS) {
         return crash(nr, NOTIFY_APPLICATION_CRASH, "application lookup");
@@ -490,6 +493,158 @@ static notify_status_e step_authenticate(notify_req *nr)
     return check_session(nr);
 }
 
+/* ---- idempotency ---- */
+
+/* A claim whose request died (process killed mid-request) would block its
+ * key for the whole window; past this age it is taken over. */
+#define IDEM_ABANDONED_AFTER(cfg) ((cfg)->mandrill_timeout + 60)
+/* Expired keys are deleted by creates, at most once a minute per process. */
+#define IDEM_PURGE_EVERY apr_time_from_sec(60)
+
+static volatile apr_time_t last_purge;
+
+static int wants_email(const notify_req *nr);
+
+static void release_claim(notify_req *nr)
+{
+    if (nr->idem.claim_id &&
+        notify_store_idem_release(&nr->db, nr->r->pool, nr->idem.claim_id) !=
+            APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, nr->r,
+                      "Idempotency-Key not released: %s", nr->db.error);
+    }
+    nr->idem.claim_id = 0;
+}
+
+static const char *render_answer(void *baton, int *http);
+
+static int idem_key_valid(const char *key)
+{
+    apr_size_t len = strlen(key);
+    apr_size_t i;
+
+    if (len < 1 || len > 255) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void purge_expired(notify_req *nr, apr_time_t now)
+{
+    char before[NOTIFY_DATETIME_LEN + 1];
+
+    if (now - last_purge < IDEM_PURGE_EVERY) {
+        return;
+    }
+    last_purge = now;
+    notify_datetime_format(now - apr_time_from_sec(nr->cfg.idempotency_window),
+                           before);
+    if (notify_store_idem_purge(&nr->db, nr->r->pool, before) !=
+        APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, nr->r,
+                      "expired Idempotency-Keys not deleted: %s",
+                      nr->db.error);
+    }
+}
+
+/* What to do with a key someone holds already; NOTIFY_STATUS_COUNT: it
+ * was freed, claim again. */
+static notify_status_e existing_key(notify_req *nr, const notify_idem_row *row,
+                                    const char *sha, apr_time_t now)
+{
+    apr_time_t created;
+    apr_int64_t age = 0;
+
+    if (notify_datetime_to_time(row->created_at, strlen(row->created_at),
+                                &created)) {
+        age = apr_time_sec(now) - apr_time_sec(created);
+    }
+    if (age > nr->cfg.idempotency_window ||
+        (!row->http_status && age > IDEM_ABANDONED_AFTER(&nr->cfg))) {
+        return notify_store_idem_release(&nr->db, nr->r->pool, row->id) ==
+                       APR_SUCCESS
+                   ? NOTIFY_STATUS_COUNT
+                   : crash(nr, NOTIFY_APPLICATION_CRASH, "Idempotency-Key");
+    }
+    if (!row->request_sha256 || strcmp(row->request_sha256, sha) != 0) {
+        return notify_fail(&nr->err, NOTIFY_IDEMPOTENCY_KEY_REUSED,
+                           "Idempotency-Key", NULL);
+    }
+    if (!row->http_status) {
+        apr_table_setn(nr->r->err_headers_out, "Retry-After", "1");
+        return notify_fail(&nr->err, NOTIFY_REQUEST_IN_PROGRESS,
+                           "Idempotency-Key", NULL);
+    }
+    nr->replay = *row;
+    return NOTIFY_ACTION_SUCCESSFUL;
+}
+
+/* Claims the request's Idempotency-Key, or finds the answer to replay. */
+static notify_status_e step_idempotency(notify_req *nr)
+{
+    const char *key = apr_table_get(nr->r->headers_in, "Idempotency-Key");
+    char sha[65], stamp[NOTIFY_DATETIME_LEN + 1];
+    apr_time_t now = apr_time_now();
+    notify_idem_row row;
+    notify_status_e st;
+    int tries;
+
+    if (!key) {
+        return NOTIFY_ACTION_SUCCESSFUL;
+    }
+    if (!idem_key_valid(key)) {
+        return notify_fail(&nr->err, NOTIFY_INVALID_PARAM, "Idempotency-Key",
+                           "Idempotency-Key: must be 1 to 255 printable "
+                           "ASCII characters without spaces");
+    }
+    purge_expired(nr, now);
+    notify_sha256_hex(nr->body, nr->body_len, sha);
+    notify_datetime_format(now, stamp);
+    nr->idem.answer = render_answer;
+    nr->idem.baton = nr;
+    /* A key freed by an expiry races other claimers: a few rounds. */
+    for (tries = 0; tries < 3; tries++) {
+        if (notify_store_idem_claim(&nr->db, nr->r->pool, nr->token_sha, key,
+                                    sha, stamp,
+                                    &nr->idem.claim_id) != APR_SUCCESS) {
+            return crash(nr, NOTIFY_APPLICATION_CRASH, "Idempotency-Key");
+        }
+        if (nr->idem.claim_id) {
+            return NOTIFY_ACTION_SUCCESSFUL;
+        }
+        if (notify_store_idem_get(&nr->db, nr->r->pool, nr->token_sha, key,
+                                  &row) != APR_SUCCESS) {
+            return crash(nr, NOTIFY_APPLICATION_CRASH, "Idempotency-Key");
+        }
+        if (row.id) {
+            st = existing_key(nr, &row, sha, now);
+            if (st != NOTIFY_STATUS_COUNT) {
+                return st;
+            }
+        }
+    }
+    nr->db.error = "the key kept changing hands";
+    return crash(nr, NOTIFY_APPLICATION_CRASH, "Idempotency-Key");
+}
+
+static int send_replay(notify_req *nr)
+{
+    request_rec *r = nr->r;
+
+    r->status = nr->replay.http_status;
+    apr_table_setn(r->headers_out, "Idempotent-Replayed", "true");
+    ap_set_content_type(r, "application/json; charset=utf-8");
+    ap_set_content_length(r, strlen(nr->replay.response_body));
+    ap_rwrite(nr->replay.response_body, (int)strlen(nr->replay.response_body),
+              r);
+    return OK;
+}
+
 /* ---- storing ---- */
 
 static notify_status_e step_store(notify_req *nr)
@@ -498,14 +653,27 @@ static notify_status_e step_store(notify_req *nr)
 
     notify_datetime_format(apr_time_now(), now);
     nr->row.created_at = nr->row.updated_at = apr_pstrdup(nr->r->pool, now);
+    /* An email still to send completes with its delivery record. */
     if (notify_store_create(&nr->db, nr->r->pool, &nr->values, &nr->row,
-                            &nr->who) != APR_SUCCESS) {
+                            &nr->who, wants_email(nr) ? NULL : &nr->idem) !=
+        APR_SUCCESS) {
+        release_claim(nr);
         return crash(nr, NOTIFY_APPLICATION_CRASH, "storing the notification");
     }
     return NOTIFY_ACTION_SUCCESSFUL;
 }
 
 /* ---- delivering ---- */
+
+static const char *render_answer(void *baton, int *http)
+{
+    notify_req *nr = baton;
+    apr_size_t len;
+
+    *http = notify_status(nr->outcome)->http;
+    return notify_render_notification(nr->r->pool, nr->outcome, &nr->values,
+                                      &nr->row, nr->proof, &len);
+}
 
 static int wants_email(const notify_req *nr)
 {
@@ -575,8 +743,8 @@ static notify_status_e step_deliver(notify_req *nr)
         nr->outcome = NOTIFY_MANDRILL_EMAIL_FAILED;
     }
     if (notify_store_delivery(&nr->db, r->pool, nr->row.id, nr->proof, now,
-                              ok ? NULL : &dev, &dev_row,
-                              &nr->who) != APR_SUCCESS) {
+                              ok ? NULL : &dev, &dev_row, &nr->who,
+                              &nr->idem) != APR_SUCCESS) {
         return crash(nr, NOTIFY_APPLICATION_CRASH, "recording the delivery");
     }
     return NOTIFY_ACTION_SUCCESSFUL;
@@ -624,6 +792,11 @@ static int create(notify_req *nr)
     NEXT(step_decode(nr, ctype));
     NEXT(step_authenticate(nr));
     NEXT(notify_validate(r->pool, &nr->in, &nr->values, &nr->err));
+    NEXT(step_idempotency(nr));
+    if (nr->replay.id) {
+        return send_replay(nr);
+    }
+    nr->outcome = NOTIFY_ACTION_SUCCESSFUL;
     NEXT(step_store(nr));
     NEXT(step_deliver(nr));
     json = notify_render_notification(r->pool, nr->outcome, &nr->values,

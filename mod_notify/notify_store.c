@@ -14,6 +14,11 @@
 #define SQL_INSERT "notify_insert"
 #define SQL_DELIVERY "notify_delivery"
 #define SQL_PROCESSED "notify_processed"
+#define SQL_IDEM_CLAIM "notify_idem_claim"
+#define SQL_IDEM_GET "notify_idem_get"
+#define SQL_IDEM_ANSWER "notify_idem_answer"
+#define SQL_IDEM_RELEASE "notify_idem_release"
+#define SQL_IDEM_PURGE "notify_idem_purge"
 
 static const char *insert_sql(apr_pool_t *p)
 {
@@ -36,7 +41,7 @@ static const char *insert_sql(apr_pool_t *p)
 
 const notify_statement *notify_store_statements(apr_pool_t *p)
 {
-    notify_statement *s = apr_pcalloc(p, 8 * sizeof(*s));
+    notify_statement *s = apr_pcalloc(p, 13 * sizeof(*s));
 
     s[0].label = SQL_APP;
     s[0].sql = "SELECT id FROM api_applications "
@@ -67,6 +72,23 @@ const notify_statement *notify_store_statements(apr_pool_t *p)
     s[6].label = SQL_PROCESSED;
     s[6].sql = "UPDATE notifications SET processed = 1, processed_at = %s, "
                "updated_at = %s WHERE id = %s";
+    /* The unique constraint decides who owns a key, never a prior read. */
+    s[7].label = SQL_IDEM_CLAIM;
+    s[7].sql = "INSERT INTO idempotency_keys (principal, idem_key, "
+               "request_sha256, created_at) VALUES (%s, %s, %s, %s) "
+               "ON CONFLICT (principal, idem_key) DO NOTHING RETURNING id";
+    s[8].label = SQL_IDEM_GET;
+    s[8].sql = "SELECT id, request_sha256, http_status, response_body, "
+               "created_at FROM idempotency_keys "
+               "WHERE principal = %s AND idem_key = %s";
+    s[9].label = SQL_IDEM_ANSWER;
+    s[9].sql = "UPDATE idempotency_keys SET http_status = %s, "
+               "response_body = %s WHERE id = %s";
+    s[10].label = SQL_IDEM_RELEASE;
+    s[10].sql = "DELETE FROM idempotency_keys WHERE id = %s";
+    s[11].label = SQL_IDEM_PURGE;
+    s[11].sql = "DELETE FROM idempotency_keys WHERE id IN (SELECT id FROM "
+                "idempotency_keys WHERE created_at < %s LIMIT 500)";
     return s;
 }
 
@@ -380,24 +402,50 @@ static apr_status_t in_transaction(notify_db *db, apr_pool_t *p, txn_fn *fn,
     return txn_once(db, p, fn, baton);
 }
 
+static apr_status_t exec(notify_db *db, apr_pool_t *p, const char *label,
+                         int nargs, const char **args);
+
+/* The answer goes with the write that completes the request. */
+static apr_status_t record_answer(notify_db *db, apr_pool_t *p,
+                                  const notify_idem_answer *idem)
+{
+    const char *args[3];
+    int http = 0;
+
+    if (!idem || !idem->claim_id) {
+        return APR_SUCCESS;
+    }
+    args[1] = idem->answer(idem->baton, &http);
+    if (!args[1]) {
+        db->error = "the answer could not be rendered";
+        return APR_EGENERAL;
+    }
+    args[0] = apr_itoa(p, http);
+    args[2] = id_arg(p, idem->claim_id);
+    return exec(db, p, SQL_IDEM_ANSWER, 3, args);
+}
+
 typedef struct {
     const notify_values *v;
     notify_row *row;
     const notify_principal *who;
+    const notify_idem_answer *idem;
 } create_baton;
 
 static apr_status_t create_fn(notify_db *db, apr_pool_t *p, void *baton)
 {
     create_baton *b = baton;
+    apr_status_t rv = insert(db, p, b->v, b->row, b->who);
 
-    return insert(db, p, b->v, b->row, b->who);
+    return rv == APR_SUCCESS ? record_answer(db, p, b->idem) : rv;
 }
 
 apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
                                  const notify_values *v, notify_row *row,
-                                 const notify_principal *who)
+                                 const notify_principal *who,
+                                 const notify_idem_answer *idem)
 {
-    create_baton b = {v, row, who};
+    create_baton b = {v, row, who, idem};
 
     return in_transaction(db, p, create_fn, &b);
 }
@@ -414,6 +462,10 @@ static apr_status_t exec(notify_db *db, apr_pool_t *p, const char *label,
         return APR_EGENERAL;
     }
     rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, nargs, args);
+    if (rv && !db->in_transaction && reprepare(db, p, label, &stmt)) {
+        rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, nargs,
+                            args);
+    }
     return rv ? fail(db, p, rv, label) : APR_SUCCESS;
 }
 
@@ -424,6 +476,7 @@ typedef struct {
     const notify_values *dev;
     notify_row *dev_row;
     const notify_principal *who;
+    const notify_idem_answer *idem;
 } delivery_baton;
 
 static apr_status_t delivery_fn(notify_db *db, apr_pool_t *p, void *baton)
@@ -445,18 +498,84 @@ static apr_status_t delivery_fn(notify_db *db, apr_pool_t *p, void *baton)
     }
     if (!b->dev) {
         const char *args[] = {b->now, b->now, id};
-        return exec(db, p, SQL_PROCESSED, 3, args);
+        rv = exec(db, p, SQL_PROCESSED, 3, args);
     }
-    return insert(db, p, b->dev, b->dev_row, b->who);
+    else {
+        rv = insert(db, p, b->dev, b->dev_row, b->who);
+    }
+    return rv == APR_SUCCESS ? record_answer(db, p, b->idem) : rv;
 }
 
 apr_status_t notify_store_delivery(notify_db *db, apr_pool_t *p,
                                    apr_int64_t id, const notify_proof *proof,
                                    const char *now, const notify_values *dev,
                                    notify_row *dev_row,
-                                   const notify_principal *who)
+                                   const notify_principal *who,
+                                   const notify_idem_answer *idem)
 {
-    delivery_baton b = {id, proof, now, dev, dev_row, who};
+    delivery_baton b = {id, proof, now, dev, dev_row, who, idem};
 
     return in_transaction(db, p, delivery_fn, &b);
+}
+
+apr_status_t notify_store_idem_claim(notify_db *db, apr_pool_t *p,
+                                     const char *principal, const char *key,
+                                     const char *request_sha256,
+                                     const char *now, apr_int64_t *id)
+{
+    const char *args[] = {principal, key, request_sha256, now};
+
+    *id = 0;
+    return run(db, p, SQL_IDEM_CLAIM, 4, args, app_row, id);
+}
+
+typedef struct {
+    apr_pool_t *p;
+    notify_idem_row *row;
+} idem_baton;
+
+static const char *col_copy(apr_pool_t *p, const notify_db *db,
+                            apr_dbd_row_t *row, int n)
+{
+    const char *v = col(db, row, n);
+
+    return v ? apr_pstrdup(p, v) : NULL;
+}
+
+static void idem_row(void *baton, const notify_db *db, apr_dbd_row_t *row)
+{
+    idem_baton *b = baton;
+
+    b->row->id = col_int(db, row, 0);
+    b->row->request_sha256 = col_copy(b->p, db, row, 1);
+    b->row->http_status = (int)col_int(db, row, 2);
+    b->row->response_body = col_copy(b->p, db, row, 3);
+    b->row->created_at = col_copy(b->p, db, row, 4);
+}
+
+apr_status_t notify_store_idem_get(notify_db *db, apr_pool_t *p,
+                                   const char *principal, const char *key,
+                                   notify_idem_row *row)
+{
+    const char *args[] = {principal, key};
+    idem_baton b = {p, row};
+
+    memset(row, 0, sizeof(*row));
+    return run(db, p, SQL_IDEM_GET, 2, args, idem_row, &b);
+}
+
+apr_status_t notify_store_idem_release(notify_db *db, apr_pool_t *p,
+                                       apr_int64_t id)
+{
+    const char *args[] = {id_arg(p, id)};
+
+    return exec(db, p, SQL_IDEM_RELEASE, 1, args);
+}
+
+apr_status_t notify_store_idem_purge(notify_db *db, apr_pool_t *p,
+                                     const char *before)
+{
+    const char *args[] = {before};
+
+    return exec(db, p, SQL_IDEM_PURGE, 1, args);
 }

@@ -171,7 +171,7 @@ START_TEST(create_and_rollback)
     v.val[NOTIFY_P_PROCESSED] = "0";
     exec("INSERT INTO api_applications (name, token_sha256, active, "
          "created_at) VALUES ('a', 'aaa', 1, '2026-01-01T00:00:00Z')");
-    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who),
+    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who, NULL),
                      APR_SUCCESS);
     ck_assert_int_eq(row.id, 1);
     ck_assert_str_eq(scalar("SELECT \"key\" || '|' || notifyable_id || '|' "
@@ -182,7 +182,7 @@ START_TEST(create_and_rollback)
     /* A failing insert leaves nothing behind and reports the driver. */
     exec("CREATE TRIGGER boom BEFORE INSERT ON notifications "
          "BEGIN SELECT RAISE(ABORT, 'boom'); END");
-    ck_assert_int_ne(notify_store_create(&db, pool, &v, &row, &who),
+    ck_assert_int_ne(notify_store_create(&db, pool, &v, &row, &who, NULL),
                      APR_SUCCESS);
     ck_assert_msg(strstr(db.error, "boom") != NULL, "error: %s", db.error);
     ck_assert_str_eq(scalar("SELECT count(*) FROM notifications"), "1");
