@@ -20,7 +20,7 @@ typedef struct {
     apr_hash_t *prepared; /* label -> apr_dbd_prepared_t */
     apr_pool_t *conn_pool; /* lives as long as the connection */
     const notify_statement *statements; /* to prepare a label again */
-    int reprepare;         /* the driver's statements can expire */
+    int reprepare;         /* prepare a failed statement again, retry once */
     int in_transaction;
     const char *error; /* the driver's message after a failure */
 } notify_db;

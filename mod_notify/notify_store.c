@@ -3,6 +3,7 @@
  * the same labels. What differs per driver lives in connection_init(). */
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "notify_store.h"
@@ -20,6 +21,27 @@
 #define SQL_IDEM_RELEASE "notify_idem_release"
 #define SQL_IDEM_PURGE "notify_idem_purge"
 
+/* Placeholders carry the column's type: PostgreSQL has no implicit cast
+ * from the varchar of a plain %s to bigint or timestamptz (SQLite binds
+ * them all as text and lets column affinity convert). */
+#define SQL_TIME "%pDz"
+#define SQL_ID "%lld"
+#define SQL_INT "%d"
+
+static const char *placeholder(notify_kind_e kind)
+{
+    switch (kind) {
+    case NOTIFY_K_BIGINT:
+        return SQL_ID;
+    case NOTIFY_K_FLAG:
+        return SQL_INT;
+    case NOTIFY_K_DATETIME:
+        return SQL_TIME;
+    default:
+        return "%s";
+    }
+}
+
 static const char *insert_sql(apr_pool_t *p)
 {
     const char *cols = "", *vals = "";
@@ -31,12 +53,14 @@ static const char *insert_sql(apr_pool_t *p)
             continue;
         }
         cols = apr_pstrcat(p, cols, "\"", d->name, "\", ", NULL);
-        vals = apr_pstrcat(p, vals, "%s, ", NULL);
+        vals = apr_pstrcat(p, vals, placeholder(d->kind), ", ", NULL);
     }
     return apr_pstrcat(p, "INSERT INTO notifications (", cols,
                        "created_at, updated_at, created_by_application_id, "
                        "created_by_session_id) VALUES (",
-                       vals, "%s, %s, %s, %s) RETURNING id", NULL);
+                       vals, SQL_TIME ", " SQL_TIME ", " SQL_ID ", " SQL_ID
+                       ") RETURNING id",
+                       NULL);
 }
 
 const notify_statement *notify_store_statements(apr_pool_t *p)
@@ -57,7 +81,8 @@ const notify_statement *notify_store_statements(apr_pool_t *p)
                "WHERE l.user_id = s.user_id) THEN 1 ELSE 0 END "
                "FROM sessions s WHERE s.token_sha256 = %s";
     s[2].label = SQL_TOUCH;
-    s[2].sql = "UPDATE sessions SET last_used_at = %s WHERE id = %s";
+    s[2].sql = "UPDATE sessions SET last_used_at = " SQL_TIME
+               " WHERE id = " SQL_ID;
     s[3].label = SQL_ROUTE;
     s[3].sql = "SELECT r.deployed, r.sensitive_params, s.id, s.deployed "
                "FROM api_routes r LEFT JOIN api_services s "
@@ -68,27 +93,28 @@ const notify_statement *notify_store_statements(apr_pool_t *p)
     s[5].sql = "INSERT INTO notification_deliveries (notification_id, "
                "channel, provider, recipient, recipient_type, status, "
                "provider_id, reject_reason, error, created_at) VALUES "
-               "(%s, 'email', 'mandrill', %s, %s, %s, %s, %s, %s, %s)";
+               "(" SQL_ID ", 'email', 'mandrill', %s, %s, %s, %s, %s, %s, "
+               SQL_TIME ")";
     s[6].label = SQL_PROCESSED;
-    s[6].sql = "UPDATE notifications SET processed = 1, processed_at = %s, "
-               "updated_at = %s WHERE id = %s";
+    s[6].sql = "UPDATE notifications SET processed = 1, processed_at = "
+               SQL_TIME ", updated_at = " SQL_TIME " WHERE id = " SQL_ID;
     /* The unique constraint decides who owns a key, never a prior read. */
     s[7].label = SQL_IDEM_CLAIM;
     s[7].sql = "INSERT INTO idempotency_keys (principal, idem_key, "
-               "request_sha256, created_at) VALUES (%s, %s, %s, %s) "
+               "request_sha256, created_at) VALUES (%s, %s, %s, " SQL_TIME ") "
                "ON CONFLICT (principal, idem_key) DO NOTHING RETURNING id";
     s[8].label = SQL_IDEM_GET;
     s[8].sql = "SELECT id, request_sha256, http_status, response_body, "
                "created_at FROM idempotency_keys "
                "WHERE principal = %s AND idem_key = %s";
     s[9].label = SQL_IDEM_ANSWER;
-    s[9].sql = "UPDATE idempotency_keys SET http_status = %s, "
-               "response_body = %s WHERE id = %s";
+    s[9].sql = "UPDATE idempotency_keys SET http_status = " SQL_INT
+               ", response_body = %s WHERE id = " SQL_ID;
     s[10].label = SQL_IDEM_RELEASE;
-    s[10].sql = "DELETE FROM idempotency_keys WHERE id = %s";
+    s[10].sql = "DELETE FROM idempotency_keys WHERE id = " SQL_ID;
     s[11].label = SQL_IDEM_PURGE;
     s[11].sql = "DELETE FROM idempotency_keys WHERE id IN (SELECT id FROM "
-                "idempotency_keys WHERE created_at < %s LIMIT 500)";
+                "idempotency_keys WHERE created_at < " SQL_TIME " LIMIT 500)";
     return s;
 }
 
@@ -98,7 +124,14 @@ static apr_status_t fail(notify_db *db, apr_pool_t *p, int rv,
     const char *msg = db->handle ? apr_dbd_error(db->driver, db->handle, rv)
                                  : NULL;
 
-    db->error = apr_psprintf(p, "%s: %s", what, msg ? msg : "unknown error");
+    char *text = apr_psprintf(p, "%s: %s", what, msg ? msg : "unknown error");
+    apr_size_t len = strlen(text);
+
+    /* libpq ends its messages with a newline. */
+    while (len > 0 && apr_isspace(text[len - 1])) {
+        text[--len] = '\0';
+    }
+    db->error = text;
     return APR_EGENERAL;
 }
 
@@ -118,7 +151,7 @@ void notify_store_attach(notify_db *db, const apr_dbd_driver_t *driver,
     db->prepared = prepared;
     db->conn_pool = conn_pool;
     db->statements = statements;
-    db->reprepare = is_sqlite(driver);
+    db->reprepare = 1;
 }
 
 apr_status_t notify_store_prepare_all(notify_db *db, apr_pool_t *p)
@@ -140,9 +173,12 @@ apr_status_t notify_store_prepare_all(notify_db *db, apr_pool_t *p)
     return APR_SUCCESS;
 }
 
-/* apr_dbd_sqlite3 prepares with the legacy sqlite3_prepare(): after any
- * schema change (another connection adding an index, say) its statements
- * fail for good. Such a driver gets one new statement and one retry. */
+/* Prepared statements can die under a live handle: apr_dbd_sqlite3 uses
+ * the legacy sqlite3_prepare(), whose statements fail for good after any
+ * schema change; apr_dbd_pgsql's check_conn() resets a broken connection
+ * (a server restart), which drops every server-side statement. A failed
+ * statement is therefore prepared again (it fails harmlessly where the
+ * old one still exists) and tried once more. */
 static int reprepare(notify_db *db, apr_pool_t *p, const char *label,
                      apr_dbd_prepared_t **stmt)
 {
