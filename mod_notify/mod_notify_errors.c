@@ -4,6 +4,7 @@
  * the status set, so callers can switch on `status` there too. */
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <util_filter.h>
@@ -45,21 +46,35 @@ static int is_api_request(request_rec *r)
                           strcmp(r->handler, "notify-api") == 0);
 }
 
+/* The answer decided when the filter was inserted (r->status is ours by
+ * then), and whether it has gone out. */
+typedef struct {
+    notify_status_e status;
+    int sent;
+} error_ctx;
+
 static apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
+    error_ctx *ctx = f->ctx;
     apr_bucket *b = APR_BRIGADE_FIRST(bb);
 
-    /* httpd sets its page's type after the error filters are inserted. */
+    /* httpd sets its page's headers after the error filters are inserted:
+     * its type, and for a 405 an Allow listing every method it knows. */
     ap_set_content_type(r, "application/json; charset=utf-8");
+    apr_table_unset(r->headers_out, "Allow");
+    if (ctx->status == NOTIFY_ROUTE_NON_EXISTENT &&
+        strcmp(r->handler, "notify-create") == 0) {
+        apr_table_setn(r->headers_out, "Allow", "POST");
+    }
     /* Drop httpd's page; at the end of the stream, put ours. */
     while (b != APR_BRIGADE_SENTINEL(bb)) {
         apr_bucket *next = APR_BUCKET_NEXT(b);
-        if (APR_BUCKET_IS_EOS(b) && !f->ctx) {
-            notify_error err = {status_for(r->status), NULL, NULL};
+        if (APR_BUCKET_IS_EOS(b) && !ctx->sent) {
+            notify_error err = {ctx->status, NULL, NULL};
             apr_size_t len;
             const char *json = notify_render_error(r->pool, &err, &len);
-            f->ctx = (void *)1;
+            ctx->sent = 1;
             if (json) {
                 APR_BUCKET_INSERT_BEFORE(
                     b, apr_bucket_pool_create(json, len, r->pool,
@@ -77,6 +92,7 @@ static apr_status_t json_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 static void insert_error_filter(request_rec *r)
 {
     notify_status_e st;
+    error_ctx *ctx;
 
     if (!is_api_request(r)) {
         return;
@@ -89,11 +105,41 @@ static void insert_error_filter(request_rec *r)
     r->status_line = NULL;
     apr_table_unset(r->headers_out, "Content-Length");
     apr_table_unset(r->err_headers_out, "Content-Length");
-    ap_add_output_filter(FILTER_NAME, NULL, r, r->connection);
+    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    ctx->status = st;
+    ap_add_output_filter(FILTER_NAME, ctx, r, r->connection);
+}
+
+/* httpd's core answers TRACE itself (in map_to_storage) before any
+ * handler runs. The early location walk has already happened when
+ * translate_name runs, so a TRACE inside the API is refused here, and the
+ * error filter turns the 405 into route-non-existent. */
+static int refuse_trace(request_rec *r)
+{
+    core_dir_config *core;
+    const char *handler = NULL, *err = NULL;
+
+    if (r->method_number != M_TRACE) {
+        return DECLINED;
+    }
+    core = ap_get_core_module_config(r->per_dir_config);
+    if (core && core->expr_handler) {
+        handler = ap_expr_str_exec(r, core->expr_handler, &err);
+    }
+    if (!handler || err) {
+        return DECLINED;
+    }
+    r->handler = handler;
+    if (!is_api_request(r)) {
+        r->handler = NULL;
+        return DECLINED;
+    }
+    return HTTP_METHOD_NOT_ALLOWED;
 }
 
 void notify_errors_register(void)
 {
+    ap_hook_translate_name(refuse_trace, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_register_output_filter(FILTER_NAME, json_error_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
     ap_hook_insert_error_filter(insert_error_filter, NULL, NULL,

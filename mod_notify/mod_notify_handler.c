@@ -99,6 +99,14 @@ static int send_json(request_rec *r, notify_status_e st, const char *json,
     return OK;
 }
 
+static int has_body(request_rec *r)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+
+    return apr_table_get(r->headers_in, "Transfer-Encoding") ||
+           (cl && strcmp(cl, "0") != 0);
+}
+
 static int answer_error(notify_req *nr)
 {
     request_rec *r = nr->r;
@@ -110,11 +118,10 @@ static int answer_error(notify_req *nr)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s %s: %s%s%s", r->method, r->uri, info->name,
                   nr->err.param ? " param=" : "",
                   nr->err.param ? nr->err.param : "");
-    if (nr->err.status == NOTIFY_REQUEST_TOO_LARGE) {
-        /* The rest of the body is not worth reading. */
-        r->connection->keepalive = AP_CONN_CLOSE;
-    }
-    else if (ap_discard_request_body(r) != OK) {
+    if (!nr->body && has_body(r)) {
+        /* Refused before its body was read: closing beats reading a body
+         * nobody wants (discarding it could even raise httpd's own 413
+         * over this answer). */
         r->connection->keepalive = AP_CONN_CLOSE;
     }
     if (nr->err.status == NOTIFY_CLIENT_REQUIRED) {
