@@ -42,6 +42,7 @@ typedef struct {
     notify_error err;
     notify_db db;
     int sensitive;
+    const char *route_key; /* the registry cache's key for this request */
     int filter_error; /* httpd already answered while the body was read */
     const char *body;
     apr_size_t body_len;
@@ -215,6 +216,17 @@ static void route_cache_init(apr_pool_t *pchild, server_rec *s)
 #endif
 }
 
+/* A virtual host may use another database: the record of a route name is
+ * cached per server. */
+static const char *route_key(notify_req *nr)
+{
+    if (!nr->route_key) {
+        nr->route_key = apr_psprintf(nr->r->pool, "%pp %s", nr->r->server,
+                                     nr->cfg.route_name);
+    }
+    return nr->route_key;
+}
+
 static int route_cached(notify_req *nr, notify_route_row *row)
 {
     route_entry *e;
@@ -226,7 +238,7 @@ static int route_cached(notify_req *nr, notify_route_row *row)
 #if APR_HAS_THREADS
     apr_thread_mutex_lock(route_mutex);
 #endif
-    e = apr_hash_get(route_cache, nr->cfg.route_name, APR_HASH_KEY_STRING);
+    e = apr_hash_get(route_cache, route_key(nr), APR_HASH_KEY_STRING);
     if (e && apr_time_now() - e->fetched <
                  apr_time_from_sec(nr->cfg.route_cache_seconds)) {
         *row = e->row;
@@ -248,11 +260,12 @@ static void route_remember(notify_req *nr, const notify_route_row *row)
 #if APR_HAS_THREADS
     apr_thread_mutex_lock(route_mutex);
 #endif
-    e = apr_hash_get(route_cache, nr->cfg.route_name, APR_HASH_KEY_STRING);
+    e = apr_hash_get(route_cache, route_key(nr), APR_HASH_KEY_STRING);
     if (!e) {
-        /* Route names come from the configuration: the set is bounded. */
+        /* Servers and route names come from the configuration: the set of
+         * keys is bounded. */
         e = apr_pcalloc(route_pool, sizeof(*e));
-        apr_hash_set(route_cache, apr_pstrdup(route_pool, nr->cfg.route_name),
+        apr_hash_set(route_cache, apr_pstrdup(route_pool, route_key(nr)),
                      APR_HASH_KEY_STRING, e);
     }
     e->row = *row;

@@ -38,20 +38,70 @@ if [[ $port == auto ]]; then
         'print IO::Socket::INET->new(Listen => 1, LocalPort => 0)->sockport')
 fi
 
-t/TEST -clean >/dev/null
+# One pass of the suite; $1 names it, the rest goes to t/TEST.
 status=0
-t/TEST -httpd "$httpd" -apxs "$apxs" -port "$port" || status=$?
+run_pass() {
+    local name=$1 pass=0
+    shift
+    echo "==== Apache::Test suite on $name ===="
+    t/TEST -clean >/dev/null
+    t/TEST -httpd "$httpd" -apxs "$apxs" -port "$port" "$@" || pass=$?
+    if [[ ! -f $log ]]; then
+        echo "FAIL: $log is missing (did httpd start?)" >&2
+        pass=1
+    elif grep -nE 'exit signal|Segmentation|AddressSanitizer|double free' "$log"; then
+        echo "FAIL: $log shows a crash (lines above)" >&2
+        pass=1
+    fi
+    if [[ $pass -ne 0 && -f $log ]]; then
+        echo "---- last 40 lines of $log ($name) ----" >&2
+        tail -n 40 "$log" >&2
+    fi
+    echo "==== $name: $([[ $pass -eq 0 ]] && echo passed || echo FAILED) ===="
+    [[ $pass -eq 0 ]] || status=1
+}
 
-if [[ ! -f $log ]]; then
-    echo "FAIL: $log is missing (did httpd start?)" >&2
-    status=1
-elif grep -nE 'exit signal|Segmentation|AddressSanitizer|double free' "$log"; then
-    echo "FAIL: $log shows a crash (lines above)" >&2
-    status=1
-fi
+# A PostgreSQL server of our own: initdb into a temporary folder as this
+# (unprivileged) user, listening only on a unix socket there; stopped and
+# removed on exit, also on failure.
+pgdir=
+# shellcheck disable=SC2317 # run by the trap
+stop_pg() {
+    if [[ -n $pgdir ]]; then
+        "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
+        rm -rf "$pgdir"
+        pgdir=
+    fi
+}
+start_pg() {
+    pgbin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -n 1)
+    if [[ -z $pgbin ]]; then
+        echo "FAIL: no PostgreSQL server under /usr/lib/postgresql (make deps)" >&2
+        return 1
+    fi
+    pgdir=$(mktemp -d /tmp/mod_notify-pg.XXXXXX)
+    "$pgbin/initdb" -D "$pgdir/data" -A trust -U notify -E UTF8 --no-sync >/dev/null
+    # fsync off: a test database, thrown away after the run.
+    "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
+        -o "-k $pgdir -c listen_addresses='' -c fsync=off -c max_connections=300" \
+        start >/dev/null
+    "$pgbin/createdb" -h "$pgdir" -U notify notify
+    export NOTIFY_TEST_PG="host=$pgdir dbname=notify user=notify"
+    export NOTIFY_TEST_PG_LATE="host=$pgdir dbname=notify_late user=notify"
+    # For tests that restart the server (t/pgsql.t).
+    export NOTIFY_TEST_PG_CTL="$pgbin/pg_ctl"
+    export NOTIFY_TEST_PG_DATA="$pgdir/data"
+    export NOTIFY_TEST_PG_OPTS="-k $pgdir -c listen_addresses='' -c fsync=off -c max_connections=300"
+    echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on $pgdir"
+}
+trap 'stop_server; stop_pg' EXIT
 
-if [[ $status -ne 0 && -f $log ]]; then
-    echo "---- last 40 lines of $log ----" >&2
-    tail -n 40 "$log" >&2
+run_pass SQLite
+if start_pg; then
+    run_pass PostgreSQL -defines NOTIFY_PG
+    stop_server
+    stop_pg
+else
+    status=1
 fi
 exit "$status"

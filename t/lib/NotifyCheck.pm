@@ -215,7 +215,8 @@ sub _stored_time {
 }
 
 # Compares the stored row with the answer: every field of the answer, the
-# times, the creator; with $o->{row} ({ field => value }) also fields that
+# times, the creator (app_id => the application's id, or session_id =>
+# the session's id); with $o->{row} ({ field => value }) also fields that
 # the view hides. Called inside check_created (as part of its subtest) or
 # alone (then it is one test).
 sub check_row {
@@ -240,6 +241,12 @@ sub check_row {
                            'created_by_application_id');
             Test::More::ok(!defined $row->{created_by_session_id},
                            'created_by_session_id is null');
+        }
+        if (defined $o->{session_id}) {
+            Test::More::is($row->{created_by_session_id}, $o->{session_id},
+                           'created_by_session_id');
+            Test::More::ok(!defined $row->{created_by_application_id},
+                           'created_by_application_id is null');
         }
     };
     if ($inside) {

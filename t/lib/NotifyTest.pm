@@ -21,7 +21,13 @@ package NotifyTest;
 # Functions: dbh, new_app, new_session, valid_token, request, post_json,
 # post_form, form_encode, json_body, row, count, max_id, error_log_mark,
 # error_log_since, utc_time, random_hex, token_sha256, db_path,
-# error_log_path (each documented where it is defined).
+# error_log_path, is_pg, stored_time, schema_path, connect_database,
+# database_exists, create_database, raw_request, parse_raw_response,
+# hostport, keepalive (each documented where it is defined).
+#
+# Virtual hosts of t/conf/extra.conf.in (notify_nocache, ...): request,
+# post_json and post_form take vhost => 'notify_nocache'; raw_request and
+# keepalive take the same name.
 #
 # Nothing is exported: call the functions fully qualified, e.g.
 #
@@ -44,6 +50,7 @@ use DBI ();
 use Digest::SHA qw(sha256_hex);
 use File::Spec ();
 use HTTP::Request ();
+use HTTP::Response ();
 use JSON ();
 use POSIX qw(strftime);
 use Time::HiRes ();
@@ -93,6 +100,17 @@ my $DBH_PID = -1;
 # A DBI handle on the test server's database (one per process, reused).
 sub dbh {
     return $DBH if $DBH && $DBH_PID == $$ && $DBH->ping;
+    if (my $params = $ENV{NOTIFY_TEST_PG}) {
+        # The PostgreSQL pass (see build/scripts/test-suite.sh).
+        (my $dsn = $params) =~ s/\s+/;/g;
+        $DBH = DBI->connect("dbi:Pg:$dsn", '', '', {
+            RaiseError => 1, PrintError => 0, AutoCommit => 1,
+            pg_enable_utf8 => 1,
+        }) or croak "cannot connect to PostgreSQL: $DBI::errstr";
+        $DBH->do("SET TIME ZONE 'UTC'");
+        $DBH_PID = $$;
+        return $DBH;
+    }
     my $path = db_path();
     croak "test database $path does not exist (start the suite with t/TEST)"
         unless -e $path;
@@ -105,6 +123,22 @@ sub dbh {
     $DBH->sqlite_busy_timeout(5000);
     $DBH_PID = $$;
     return $DBH;
+}
+
+# True in the suite's PostgreSQL pass (build/scripts/test-suite.sh sets
+# NOTIFY_TEST_PG), false on SQLite.
+sub is_pg {
+    return $ENV{NOTIFY_TEST_PG} ? 1 : 0;
+}
+
+# A time as read back from the database, in the API's form
+# 'YYYY-MM-DDTHH:MM:SSZ': SQLite stores that text already; PostgreSQL's
+# timestamptz reads back as '2026-11-27 10:00:00+00' (dbh() sets UTC).
+sub stored_time {
+    my ($v) = @_;
+    return $v unless defined $v;
+    $v =~ s/\A(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.\d+)?(?:\+00(?::?00)?|Z)\z/$1T$2Z/;
+    return $v;
 }
 
 # Current UTC time minus $ago seconds, as 'YYYY-MM-DDTHH:MM:SSZ'.
@@ -194,9 +228,12 @@ my $UA;
 #                 dies; encode it first)
 #   content_type  Content-Type header; pass undef explicitly to send none
 #   headers       hashref of extra headers
+#   vhost         a <VirtualHost name> of t/conf/extra.conf.in (default:
+#                 the main server)
 # Redirects are not followed.
 sub request {
     my ($method, $path, %o) = @_;
+    local $Apache::TestRequest::Module = $o{vhost} if defined $o{vhost};
     my $req = HTTP::Request->new($method => Apache::TestRequest::resolve_url($path));
     my $headers = $o{headers} || {};
     $req->header($_ => $headers->{$_}) for sort keys %$headers;
@@ -220,7 +257,7 @@ sub request {
 
 # POSTs JSON. $data: a reference (encoded as UTF-8 JSON) or a raw byte
 # string sent as is. Options: path (the create route), content_type
-# ('application/json'; undef for none), headers.
+# ('application/json'; undef for none), headers, vhost.
 sub post_json {
     my ($data, %o) = @_;
     my $body = ref $data ? $JSON->encode($data) : $data;
@@ -228,7 +265,8 @@ sub post_json {
         content      => $body,
         content_type => exists $o{content_type} ? $o{content_type}
                                                 : 'application/json',
-        headers      => $o{headers});
+        headers      => $o{headers},
+        vhost        => $o{vhost});
 }
 
 # Percent-encodes the UTF-8 bytes of a string for a form body.
@@ -266,8 +304,234 @@ sub post_form {
         content_type => exists $o{content_type}
                         ? $o{content_type}
                         : 'application/x-www-form-urlencoded',
-        headers      => $o{headers});
+        headers      => $o{headers},
+        vhost        => $o{vhost});
 }
+
+# build/schema/sqlite.sql, or build/schema/pgsql.sql in the PostgreSQL
+# pass.
+sub schema_path {
+    return File::Spec->catfile(t_dir(), File::Spec->updir, 'build', 'schema',
+                               is_pg() ? 'pgsql.sql' : 'sqlite.sql');
+}
+
+# A DBI handle on another database of the same kind as the test server's:
+# $target is a SQLite file, or in the PostgreSQL pass a libpq parameter
+# string ("host=... dbname=... user=...").
+sub connect_database {
+    my ($target) = @_;
+    if (is_pg()) {
+        (my $dsn = $target) =~ s/\s+/;/g;
+        my $h = DBI->connect("dbi:Pg:$dsn", '', '', {
+            RaiseError => 1, PrintError => 0, AutoCommit => 1,
+            pg_enable_utf8 => 1,
+        }) or croak "cannot connect to $target: $DBI::errstr";
+        $h->do("SET TIME ZONE 'UTC'");
+        return $h;
+    }
+    my $h = DBI->connect("dbi:SQLite:dbname=$target", '', '', {
+        RaiseError => 1, PrintError => 0, AutoCommit => 1,
+        sqlite_unicode => 1, sqlite_allow_multiple_statements => 1,
+    }) or croak "cannot open $target: $DBI::errstr";
+    $h->sqlite_busy_timeout(5000);
+    return $h;
+}
+
+# Whether the database $target (as for connect_database) exists.
+sub database_exists {
+    my ($target) = @_;
+    if (is_pg()) {
+        my ($name) = $target =~ /\bdbname=(\w+)/ or croak "no dbname in '$target'";
+        my ($n) = dbh()->selectrow_array(
+            'SELECT COUNT(*) FROM pg_database WHERE datname = ?', undef, $name);
+        return $n > 0;
+    }
+    return -e $target;
+}
+
+# Creates the database $target (as for connect_database; for SQLite its
+# folder must exist) from the schema (schema_path) and returns a DBI
+# handle on it. In the PostgreSQL pass the database is created on the
+# test server's PostgreSQL, through dbh().
+sub create_database {
+    my ($target) = @_;
+    if (is_pg()) {
+        my ($name) = $target =~ /\bdbname=(\w+)/ or croak "no dbname in '$target'";
+        dbh()->do(qq{CREATE DATABASE "$name"});
+    }
+    my $schema = schema_path();
+    open my $fh, '<', $schema or croak "cannot read $schema: $!";
+    my $sql = do { local $/; <$fh> };
+    close $fh;
+    my $h = connect_database($target);
+    $h->do('SET client_min_messages = warning') if is_pg();
+    $h->do($sql);
+    return $h;
+}
+
+# Parses a raw HTTP/1.1 answer (head and body as read from the socket)
+# into an HTTP::Response, undoing chunked transfer coding and skipping
+# interim 1xx answers. In list context also returns the bytes left after
+# the answer (a next answer on a keep-alive connection) and whether the
+# answer was complete.
+sub parse_raw_response {
+    my ($raw) = @_;
+    # Interim 1xx answers (100 Continue) come before the answer.
+    $raw =~ s/\AHTTP\/1\.\d 1\d\d[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n//
+        while $raw =~ /\AHTTP\/1\.\d 1\d\d .*?\r\n\r\n/s;
+    my $at = index $raw, "\r\n\r\n";
+    return wantarray ? (undef, $raw, 0) : undef if $at < 0;
+    my $head = substr $raw, 0, $at + 4;
+    my $rest = substr $raw, $at + 4;
+    my $res = HTTP::Response->parse($head);
+    my ($body, $complete) = ('', 1);
+    if (lc($res->header('Transfer-Encoding') // '') eq 'chunked') {
+        $complete = 0;
+        while ($rest =~ /\A([0-9a-fA-F]+)[^\r\n]*\r\n/) {
+            my $n = hex $1;
+            my $hlen = length $&;
+            if ($n == 0) {
+                # last chunk, no trailers expected
+                last unless length($rest) >= $hlen + 2;
+                $rest = substr $rest, $hlen + 2;
+                $complete = 1;
+                last;
+            }
+            last unless length($rest) >= $hlen + $n + 2;
+            $body .= substr $rest, $hlen, $n;
+            $rest = substr $rest, $hlen + $n + 2;
+        }
+    }
+    elsif (defined(my $cl = $res->header('Content-Length'))) {
+        $complete = length($rest) >= $cl;
+        $body = substr $rest, 0, $cl;
+        $rest = length($rest) > $cl ? substr($rest, $cl) : '';
+    }
+    else {
+        ($body, $rest) = ($rest, '');    # until the connection closes
+    }
+    $res->content($body);
+    return wantarray ? ($res, $rest, $complete) : $res;
+}
+
+# Writes the bytes $req (a whole HTTP request, as is) on a new connection
+# to the test server, half-closes it and reads the answer until the server
+# closes. Returns an HTTP::Response (a 599 one when nothing came back).
+# The server may answer and stop reading early (a 413): whatever of the
+# request could be written is kept. Options: vhost.
+sub raw_request {
+    my ($req, %o) = @_;
+    local $SIG{PIPE} = 'IGNORE';
+    my $sock = Apache::TestRequest::vhost_socket($o{vhost})
+        or croak "cannot connect to the test server: $!";
+    binmode $sock;
+    my $off = 0;
+    while ($off < length $req) {
+        my $w = syswrite $sock, $req, length($req) - $off, $off;
+        last unless $w;
+        $off += $w;
+    }
+    shutdown $sock, 1;
+    my $raw = '';
+    while (1) {
+        my $n = sysread $sock, my $buf, 65536;
+        last unless $n;
+        $raw .= $buf;
+    }
+    close $sock;
+    my $res = parse_raw_response($raw);
+    return $res // HTTP::Response->new(599, 'no answer', [], $raw);
+}
+
+# The host:port of the main server or of a vhost, for a Host header.
+sub hostport {
+    my ($vhost) = @_;
+    local $Apache::TestRequest::Module = $vhost if defined $vhost;
+    return Apache::TestRequest::hostport();
+}
+
+# One keep-alive connection: every request sent through it reaches the
+# same httpd process (the route cache is per process).
+#
+#     my $conn = NotifyTest::keepalive('notify_cache2');
+#     my $res  = $conn->post_json($body, path => '/reg/cached-a');
+#     $conn->reused   # true while every answer came on this connection
+#
+# Each request dies when the server closed the connection before
+# answering; reused() is false once an answer said Connection: close.
+sub keepalive {
+    my ($vhost) = @_;
+    return NotifyTest::KeepAlive->new($vhost);
+}
+
+package NotifyTest::KeepAlive;    ## no critic (Modules::ProhibitMultiplePackages)
+
+use Carp qw(croak);
+
+sub new {
+    my ($class, $vhost) = @_;
+    my $sock = Apache::TestRequest::vhost_socket($vhost)
+        or croak "cannot connect to the test server: $!";
+    binmode $sock;
+    return bless { sock => $sock, vhost => $vhost, open => 1,
+                   host => NotifyTest::hostport($vhost) }, $class;
+}
+
+sub reused { return $_[0]{open} }
+
+# request($method, $path, content => ..., content_type => ...,
+# headers => {...}) -> HTTP::Response.
+sub request {
+    my ($self, $method, $path, %o) = @_;
+    croak 'the server closed this keep-alive connection' unless $self->{open};
+    my $body = $o{content} // '';
+    my $req = "$method $path HTTP/1.1\r\nHost: $self->{host}\r\n";
+    $req .= "Content-Type: $o{content_type}\r\n" if defined $o{content_type};
+    my $h = $o{headers} || {};
+    $req .= "$_: $h->{$_}\r\n" for sort keys %$h;
+    $req .= 'Content-Length: ' . length($body) . "\r\n\r\n" . $body;
+    local $SIG{PIPE} = 'IGNORE';
+    my $off = 0;
+    while ($off < length $req) {
+        my $w = syswrite $self->{sock}, $req, length($req) - $off, $off;
+        croak "write on the keep-alive connection failed: $!" unless $w;
+        $off += $w;
+    }
+    my $raw = '';
+    while (1) {
+        my ($res, $rest, $complete) = NotifyTest::parse_raw_response($raw);
+        if ($res && $complete) {
+            croak 'unexpected bytes after the answer' if length $rest;
+            $self->{open} = 0
+                if lc($res->header('Connection') // '') eq 'close';
+            return $res;
+        }
+        my $n = sysread $self->{sock}, my $buf, 65536;
+        unless ($n) {
+            $self->{open} = 0;
+            croak 'the server closed the keep-alive connection'
+                . ($res ? ' in the middle of an answer' : ' without answering');
+        }
+        $raw .= $buf;
+    }
+}
+
+sub post_json {
+    my ($self, $body, %o) = @_;
+    return $self->request(POST => $o{path} // '/api/v1/notifications/create',
+        content => $body, content_type => $o{content_type} // 'application/json',
+        headers => $o{headers});
+}
+
+sub close {    ## no critic (Subroutines::ProhibitBuiltinHomonyms)
+    my ($self) = @_;
+    CORE::close($self->{sock}) if $self->{sock};
+    $self->{open} = 0;
+    delete $self->{sock};
+    return;
+}
+
+package NotifyTest;
 
 # The decoded JSON body of a response; dies showing the raw body if it is
 # not JSON.
