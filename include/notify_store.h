@@ -6,6 +6,7 @@
 
 #include <apr_dbd.h>
 #include <apr_hash.h>
+#include <apr_thread_mutex.h>
 
 #include "notify_render.h"
 
@@ -22,6 +23,8 @@ typedef struct {
     const notify_statement *statements; /* to prepare a label again */
     int reprepare;         /* prepare a failed statement again, retry once */
     int in_transaction;
+    /* SQLite: the process's writers take turns (see notify_store.c). */
+    apr_thread_mutex_t *write_lock;
     const char *error; /* the driver's message after a failure */
 } notify_db;
 
@@ -35,6 +38,10 @@ void notify_store_attach(notify_db *db, const apr_dbd_driver_t *driver,
                          apr_dbd_t *handle, apr_hash_t *prepared,
                          apr_pool_t *conn_pool,
                          const notify_statement *statements);
+
+/* The lock a process's SQLite writers share (NULL: none, e.g. a single
+ * thread); ignored for other drivers. Create one per process. */
+void notify_store_set_write_lock(notify_db *db, apr_thread_mutex_t *lock);
 
 /* Prepares them on an open handle (for users without mod_dbd: tests). */
 apr_status_t notify_store_prepare_all(notify_db *db, apr_pool_t *p);

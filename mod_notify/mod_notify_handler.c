@@ -28,6 +28,8 @@ APLOG_USE_MODULE(notify);
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 /* The statements given to mod_dbd, kept to prepare one again. */
 static const notify_statement *statements;
+/* This process's SQLite writers take turns on it (see notify_store.c). */
+static apr_thread_mutex_t *write_lock;
 /* This process's client for Mandrill (created in child_init). */
 static notify_http *mandrill_client;
 
@@ -179,6 +181,7 @@ static notify_status_e db_open(notify_req *nr, notify_status_e on_error)
     }
     notify_store_attach(&nr->db, dbd->driver, dbd->handle, dbd->prepared,
                         dbd->pool, statements);
+    notify_store_set_write_lock(&nr->db, write_lock);
     /* The connection's own pool marks it set up: a new connection after a
      * reconnect gets a new pool, so it is set up again. */
     apr_pool_userdata_get(&ready, CONN_READY_KEY, dbd->pool);
@@ -873,6 +876,9 @@ int notify_handler(request_rec *r)
 void notify_child_init(apr_pool_t *pchild, server_rec *s)
 {
     route_cache_init(pchild, s);
+#if APR_HAS_THREADS
+    apr_thread_mutex_create(&write_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+#endif
     mandrill_client = notify_http_create(pchild, MANDRILL_IDLE_HANDLES);
     if (!mandrill_client) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,

@@ -154,6 +154,37 @@ void notify_store_attach(notify_db *db, const apr_dbd_driver_t *driver,
     db->reprepare = 1;
 }
 
+/* apr_dbd_sqlite3 runs every statement of the process under one global
+ * mutex, and SQLite's busy handler waits inside sqlite3_step(). A thread
+ * waiting there for the write lock would hold that mutex, while the
+ * thread owning the write lock needs it to finish: both stall until the
+ * busy timeout. So a process's writers take turns on a lock of our own
+ * before touching the database (SQLite has one writer at a time anyway);
+ * across processes the busy timeout then only waits for a writer that
+ * can make progress. */
+void notify_store_set_write_lock(notify_db *db, apr_thread_mutex_t *lock)
+{
+    db->write_lock = is_sqlite(db->driver) ? lock : NULL;
+}
+
+static void write_begin(notify_db *db)
+{
+#if APR_HAS_THREADS
+    if (db->write_lock) {
+        apr_thread_mutex_lock(db->write_lock);
+    }
+#endif
+}
+
+static void write_end(notify_db *db)
+{
+#if APR_HAS_THREADS
+    if (db->write_lock) {
+        apr_thread_mutex_unlock(db->write_lock);
+    }
+#endif
+}
+
 apr_status_t notify_store_prepare_all(notify_db *db, apr_pool_t *p)
 {
     const notify_statement *s;
@@ -334,10 +365,12 @@ apr_status_t notify_store_touch_session(notify_db *db, apr_pool_t *p,
         db->error = SQL_TOUCH ": statement not prepared";
         return APR_EGENERAL;
     }
+    write_begin(db);
     rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, 2, args);
     if (rv && reprepare(db, p, SQL_TOUCH, &stmt)) {
         rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, 2, args);
     }
+    write_end(db);
     return rv ? fail(db, p, rv, SQL_TOUCH) : APR_SUCCESS;
 }
 
@@ -406,7 +439,15 @@ static apr_status_t txn_once(notify_db *db, apr_pool_t *p, txn_fn *fn,
 
     drv = apr_dbd_transaction_start(db->driver, p, db->handle, &trans);
     if (drv) {
-        return fail(db, p, drv, "BEGIN");
+        rv = fail(db, p, drv, "BEGIN");
+        /* apr_dbd_sqlite3 leaves the failed transaction attached to the
+         * handle (in this request's pool): detach it. */
+        if (trans) {
+            apr_dbd_transaction_mode_set(db->driver, trans,
+                                         APR_DBD_TRANSACTION_ROLLBACK);
+            apr_dbd_transaction_end(db->driver, p, trans);
+        }
+        return rv;
     }
     db->in_transaction = 1;
     rv = fn(db, p, baton);
@@ -425,17 +466,20 @@ static apr_status_t txn_once(notify_db *db, apr_pool_t *p, txn_fn *fn,
 static apr_status_t in_transaction(notify_db *db, apr_pool_t *p, txn_fn *fn,
                                    void *baton)
 {
-    apr_status_t rv = txn_once(db, p, fn, baton);
     const notify_statement *s;
     apr_dbd_prepared_t *stmt;
+    apr_status_t rv;
 
-    if (rv == APR_SUCCESS || !db->reprepare) {
-        return rv;
+    write_begin(db);
+    rv = txn_once(db, p, fn, baton);
+    if (rv != APR_SUCCESS && db->reprepare) {
+        for (s = db->statements; s && s->label; s++) {
+            reprepare(db, p, s->label, &stmt);
+        }
+        rv = txn_once(db, p, fn, baton);
     }
-    for (s = db->statements; s && s->label; s++) {
-        reprepare(db, p, s->label, &stmt);
-    }
-    return txn_once(db, p, fn, baton);
+    write_end(db);
+    return rv;
 }
 
 static apr_status_t exec(notify_db *db, apr_pool_t *p, const char *label,
@@ -561,8 +605,13 @@ apr_status_t notify_store_idem_claim(notify_db *db, apr_pool_t *p,
 {
     const char *args[] = {principal, key, request_sha256, now};
 
+    apr_status_t rv;
+
     *id = 0;
-    return run(db, p, SQL_IDEM_CLAIM, 4, args, app_row, id);
+    write_begin(db);
+    rv = run(db, p, SQL_IDEM_CLAIM, 4, args, app_row, id);
+    write_end(db);
+    return rv;
 }
 
 typedef struct {
@@ -604,14 +653,22 @@ apr_status_t notify_store_idem_release(notify_db *db, apr_pool_t *p,
                                        apr_int64_t id)
 {
     const char *args[] = {id_arg(p, id)};
+    apr_status_t rv;
 
-    return exec(db, p, SQL_IDEM_RELEASE, 1, args);
+    write_begin(db);
+    rv = exec(db, p, SQL_IDEM_RELEASE, 1, args);
+    write_end(db);
+    return rv;
 }
 
 apr_status_t notify_store_idem_purge(notify_db *db, apr_pool_t *p,
                                      const char *before)
 {
     const char *args[] = {before};
+    apr_status_t rv;
 
-    return exec(db, p, SQL_IDEM_PURGE, 1, args);
+    write_begin(db);
+    rv = exec(db, p, SQL_IDEM_PURGE, 1, args);
+    write_end(db);
+    return rv;
 }
