@@ -218,6 +218,11 @@ static int reprepare(notify_db *db, apr_pool_t *p, const char *label,
     if (!db->reprepare) {
         return 0;
     }
+    /* A broken connection (the server restarted) is reset here, not on its
+     * next acquire: this request can then still succeed. */
+    if (apr_dbd_check_conn(db->driver, p, db->handle) != APR_SUCCESS) {
+        return 0;
+    }
     for (s = db->statements; s && s->label; s++) {
         if (strcmp(s->label, label) == 0) {
             *stmt = NULL;

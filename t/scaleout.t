@@ -169,10 +169,13 @@ SKIP: {
     my $restarter = fork;
     die "fork: $!" unless defined $restarter;
     if (!$restarter) {
+        # Down for 1.5 s, so requests surely meet the outage.
+        my @ctl = ($ENV{NOTIFY_TEST_PG_CTL}, '-D', $ENV{NOTIFY_TEST_PG_DATA}, '-w');
         Time::HiRes::sleep(1.0);
-        system($ENV{NOTIFY_TEST_PG_CTL}, '-D', $ENV{NOTIFY_TEST_PG_DATA}, '-m', 'fast',
-               '-w', '-o', $ENV{NOTIFY_TEST_PG_OPTS}, '-l', "$ENV{NOTIFY_TEST_PG_DATA}/../restart.log",
-               'restart');
+        system(@ctl, '-m', 'fast', 'stop');
+        Time::HiRes::sleep(1.5);
+        system(@ctl, '-o', $ENV{NOTIFY_TEST_PG_OPTS},
+               '-l', "$ENV{NOTIFY_TEST_PG_DATA}/../restart.log", 'start');
         POSIX::_exit(0);
     }
     my $t0 = Time::HiRes::time();
@@ -180,7 +183,7 @@ SKIP: {
         my ($i, $ua) = @_;
         my @r;
         my $k = 0;
-        while (Time::HiRes::time() - $t0 < 4) {
+        while (Time::HiRes::time() - $t0 < 5) {
             $k++;
             my $res = post($ua, $hosts[($i + $k) % 2],
                            $J->encode({ token => $token, key => $tag, status => "$i-$k" }));
