@@ -189,6 +189,51 @@ START_TEST(create_and_rollback)
 }
 END_TEST
 
+START_TEST(idempotency_keys)
+{
+    notify_idem_row row;
+    apr_int64_t id = 0, again = -1;
+
+    ck_assert_int_eq(notify_store_idem_claim(&db, pool, "p", "k", "sha1",
+                                             "2026-11-27T10:00:00Z", &id),
+                     APR_SUCCESS);
+    ck_assert_int_gt(id, 0);
+    /* The unique constraint decides: a second claim gets nothing. */
+    ck_assert_int_eq(notify_store_idem_claim(&db, pool, "p", "k", "sha2",
+                                             "2026-11-27T10:00:01Z", &again),
+                     APR_SUCCESS);
+    ck_assert_int_eq(again, 0);
+    ck_assert_int_eq(notify_store_idem_get(&db, pool, "p", "k", &row),
+                     APR_SUCCESS);
+    ck_assert_int_eq(row.id, id);
+    ck_assert_str_eq(row.request_sha256, "sha1");
+    ck_assert_int_eq(row.http_status, 0);
+    ck_assert_int_eq(notify_store_idem_release(&db, pool, id), APR_SUCCESS);
+    ck_assert_int_eq(notify_store_idem_get(&db, pool, "p", "k", &row),
+                     APR_SUCCESS);
+    ck_assert_int_eq(row.id, 0);
+}
+END_TEST
+
+START_TEST(idempotency_purge)
+{
+    apr_int64_t id;
+
+    notify_store_idem_claim(&db, pool, "p", "old1", "s",
+                            "2026-11-01T00:00:00Z", &id);
+    notify_store_idem_claim(&db, pool, "p", "old2", "s",
+                            "2026-11-26T09:59:59Z", &id);
+    notify_store_idem_claim(&db, pool, "p", "new", "s",
+                            "2026-11-26T10:00:00Z", &id);
+    ck_assert_int_eq(notify_store_idem_purge(&db, pool,
+                                             "2026-11-26T10:00:00Z"),
+                     APR_SUCCESS);
+    ck_assert_str_eq(scalar("SELECT group_concat(idem_key) FROM "
+                            "idempotency_keys"),
+                     "new");
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -199,6 +244,8 @@ Suite *store_suite(void)
     tcase_add_test(tc, sessions);
     tcase_add_test(tc, routes);
     tcase_add_test(tc, create_and_rollback);
+    tcase_add_test(tc, idempotency_keys);
+    tcase_add_test(tc, idempotency_purge);
     suite_add_tcase(s, tc);
     return s;
 }
