@@ -102,6 +102,8 @@ sub config_test {
     elsif ($where eq 'vhost')    { $vhost    = "    $line\n" }
     else                         { die "bad place $where" }
     my $vport = free_port();
+    # Two asks may get the same free port: httpd refuses a repeated Listen.
+    $vport = free_port() while $vport == $port;
     my $conf = <<"EOF";
 ServerRoot "$dir"
 ServerName localhost
