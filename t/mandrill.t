@@ -26,7 +26,7 @@ use Time::HiRes ();
 use NotifyTest;
 use NotifyCheck qw(:all);
 
-plan tests => 46;
+plan tests => 47;
 
 # NotifyMandrillKey of every /mail/ Location but /mail/nokey.
 my $KEY = 'md-TEST-KEY-5f3a9c1e7b2d4680';
@@ -628,6 +628,53 @@ sub check_replay {
 check_replay('Idempotency-Key replay of a sent email', sent => 200);
 # 32.
 check_replay('Idempotency-Key replay of mandrill-email-failed', rejected => 500);
+
+# 32b. 32 concurrent creates with one Idempotency-Key: one row, one email
+# at the mock, and one answer for all (clients honour Retry-After on 409).
+subtest '32 concurrent creates, one Idempotency-Key: one email' => sub {
+    my $idem = 'race-' . NotifyTest::random_hex(8);
+    my $key  = "race-$idem";
+    my $body = $JSON->encode({ email_params(key => $key) });
+    my $mark = mock_mark();
+    my $dir  = NotifyTest::t_dir() . "/var/race-$$";
+    mkdir $dir;
+    my @pids;
+    for my $i (1 .. 32) {
+        my $pid = fork;
+        die "fork: $!" unless defined $pid;
+        if (!$pid) {
+            my ($res, $tries) = (undef, 0);
+            do {
+                sleep($res->header('Retry-After') || 1) if $res;
+                $res = NotifyTest::post_json($body,
+                    path    => '/mail/sent/notifications/create',
+                    headers => { 'Idempotency-Key' => $idem });
+            } while ($res->code == 409 && ++$tries < 30);
+            open my $fh, '>', "$dir/$i" or POSIX::_exit(1);
+            print {$fh} $res->code, "\n", $res->content;
+            close $fh;
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    waitpid $_, 0 for @pids;
+    my (%codes, %bodies);
+    for my $i (1 .. 32) {
+        open my $fh, '<', "$dir/$i" or next;
+        my $code = <$fh>;
+        chomp $code;
+        my $content = do { local $/; <$fh> };
+        close $fh;
+        unlink "$dir/$i";
+        $codes{$code}++;
+        $bodies{$content}++;
+    }
+    rmdir $dir;
+    is_deeply(\%codes, { 200 => 32 }, 'every request ends in 200');
+    is(scalar(keys %bodies), 1, 'one identical answer');
+    is(NotifyTest::count('notifications', '"key" = ?', $key), 1, 'one row');
+    is(scalar(mock_since($mark)), 1, 'one email at the mock');
+};
 
 # ---- 33-41. load: 320 creates at 16 connections ----
 
