@@ -97,6 +97,12 @@ start_pg() {
 trap 'stop_server; stop_pg' EXIT
 
 run_pass SQLite
+# Once more on SQLite under prefork: the module must be fork-safe too.
+NOTIFY_TEST_MPM=prefork run_pass "SQLite (prefork MPM)" -defines NOTIFY_PREFORK
+if ! grep -q 'mpm_prefork:notice' "$log"; then
+    echo "FAIL: the prefork pass did not run under mpm_prefork" >&2
+    status=1
+fi
 if start_pg; then
     run_pass PostgreSQL -defines NOTIFY_PG
     stop_server
