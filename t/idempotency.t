@@ -164,39 +164,11 @@ sub uniq { return "idem-" . NotifyTest::random_hex(6) }
     my $k    = uniq();
     my $body = $J->encode({ token => $token, key => $k, status => 'race' });
     my $n    = 32;
-    my @pids;
-    my $dir = NotifyTest::t_dir() . "/var/idem-race-$$";
-    mkdir $dir;
-    for my $i (1 .. $n) {
-        my $pid = fork;
-        die "fork: $!" unless defined $pid;
-        if (!$pid) {
-            my ($res, $tries) = (undef, 0);
-            do {
-                sleep($res->header('Retry-After') || 1) if $res;
-                $res = send_keyed($body, "race-$k");
-            } while ($res->code == 409 && ++$tries < 30);
-            open my $fh, '>', "$dir/$i" or exit 1;
-            print {$fh} $res->code, "\n", $res->content;
-            close $fh;
-            exit 0;
-        }
-        push @pids, $pid;
-    }
-    waitpid $_, 0 for @pids;
     my (%codes, %bodies);
-    for my $i (1 .. $n) {
-        open my $fh, '<', "$dir/$i" or next;
-        my $code = <$fh>;
-        chomp $code;
-        local $/;
-        my $content = <$fh>;
-        close $fh;
-        unlink "$dir/$i";
-        $codes{$code}++;
-        $bodies{$content}++;
+    for (NotifyTest::concurrent_until_done($n, sub { send_keyed($body, "race-$k") })) {
+        $codes{ $_->[0] }++;
+        $bodies{ $_->[1] }++;
     }
-    rmdir $dir;
     is_deeply \%codes, { 200 => $n }, '32 concurrent repeats all end in 200';
     is scalar(keys %bodies), 1, '... with one identical body';
     is rows_with_key($k), 1, '... and one row';

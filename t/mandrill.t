@@ -636,40 +636,15 @@ subtest '32 concurrent creates, one Idempotency-Key: one email' => sub {
     my $key  = "race-$idem";
     my $body = $JSON->encode({ email_params(key => $key) });
     my $mark = mock_mark();
-    my $dir  = NotifyTest::t_dir() . "/var/race-$$";
-    mkdir $dir;
-    my @pids;
-    for my $i (1 .. 32) {
-        my $pid = fork;
-        die "fork: $!" unless defined $pid;
-        if (!$pid) {
-            my ($res, $tries) = (undef, 0);
-            do {
-                sleep($res->header('Retry-After') || 1) if $res;
-                $res = NotifyTest::post_json($body,
-                    path    => '/mail/sent/notifications/create',
-                    headers => { 'Idempotency-Key' => $idem });
-            } while ($res->code == 409 && ++$tries < 30);
-            open my $fh, '>', "$dir/$i" or POSIX::_exit(1);
-            print {$fh} $res->code, "\n", $res->content;
-            close $fh;
-            POSIX::_exit(0);
-        }
-        push @pids, $pid;
-    }
-    waitpid $_, 0 for @pids;
     my (%codes, %bodies);
-    for my $i (1 .. 32) {
-        open my $fh, '<', "$dir/$i" or next;
-        my $code = <$fh>;
-        chomp $code;
-        my $content = do { local $/; <$fh> };
-        close $fh;
-        unlink "$dir/$i";
-        $codes{$code}++;
-        $bodies{$content}++;
+    my @answers = NotifyTest::concurrent_until_done(32, sub {
+        NotifyTest::post_json($body, path => '/mail/sent/notifications/create',
+                              headers => { 'Idempotency-Key' => $idem });
+    });
+    for (@answers) {
+        $codes{ $_->[0] }++;
+        $bodies{ $_->[1] }++;
     }
-    rmdir $dir;
     is_deeply(\%codes, { 200 => 32 }, 'every request ends in 200');
     is(scalar(keys %bodies), 1, 'one identical answer');
     is(NotifyTest::count('notifications', '"key" = ?', $key), 1, 'one row');

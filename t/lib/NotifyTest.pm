@@ -48,6 +48,7 @@ use Apache::TestRequest ();
 use Carp qw(croak);
 use DBI ();
 use Digest::SHA qw(sha256_hex);
+use File::Path ();
 use File::Spec ();
 use HTTP::Request ();
 use HTTP::Response ();
@@ -594,6 +595,45 @@ sub error_log_since {
                         || Time::HiRes::time() >= $deadline;
         Time::HiRes::sleep(0.05);
     }
+}
+
+
+# Sends from $n forked clients at once: client $i calls $send->($i), which
+# returns an HTTP::Response, and repeats it while the answer is 409,
+# sleeping Retry-After seconds between tries as a caller should. Returns
+# the final answers as [code, body] pairs (for Idempotency-Key races).
+sub concurrent_until_done {
+    my ($n, $send) = @_;
+    my $dir = File::Spec->catdir(t_dir(), 'var', "race-$$-" . random_hex(4));
+    mkdir $dir or croak "$dir: $!";
+    my @pids;
+    for my $i (1 .. $n) {
+        my $pid = fork;
+        croak "fork: $!" unless defined $pid;
+        if (!$pid) {
+            my ($res, $tries) = (undef, 0);
+            do {
+                sleep($res->header('Retry-After') || 1) if $res;
+                $res = $send->($i);
+            } while ($res->code == 409 && ++$tries < 30);
+            open my $fh, '>', "$dir/$i" or POSIX::_exit(1);
+            print {$fh} $res->code, "\n", $res->content;
+            close $fh;
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    waitpid $_, 0 for @pids;
+    my @answers;
+    for my $i (1 .. $n) {
+        open my $fh, '<', "$dir/$i" or next;
+        chomp(my $code = <$fh> // '');
+        my $body = do { local $/; <$fh> } // '';
+        close $fh;
+        push @answers, [ $code, $body ];
+    }
+    File::Path::remove_tree($dir);
+    return @answers;
 }
 
 1;
