@@ -272,6 +272,43 @@ static apr_status_t run(notify_db *db, apr_pool_t *p, const char *label,
     return APR_SUCCESS;
 }
 
+static const char *id_arg(apr_pool_t *p, apr_int64_t id)
+{
+    return id ? apr_psprintf(p, "%" APR_INT64_T_FMT, id) : NULL;
+}
+
+static apr_status_t exec(notify_db *db, apr_pool_t *p, const char *label,
+                         int nargs, const char **args)
+{
+    apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, label,
+                                            APR_HASH_KEY_STRING);
+    int nrows = 0, rv;
+
+    if (!stmt) {
+        db->error = apr_psprintf(p, "%s: statement not prepared", label);
+        return APR_EGENERAL;
+    }
+    rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, nargs, args);
+    if (rv && !db->in_transaction && reprepare(db, p, label, &stmt)) {
+        rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, nargs,
+                            args);
+    }
+    return rv ? fail(db, p, rv, label) : APR_SUCCESS;
+}
+
+/* A write outside any transaction, taking the process's writer turn. */
+static apr_status_t exec_write(notify_db *db, apr_pool_t *p,
+                               const char *label, int nargs,
+                               const char **args)
+{
+    apr_status_t rv;
+
+    write_begin(db);
+    rv = exec(db, p, label, nargs, args);
+    write_end(db);
+    return rv;
+}
+
 static const char *col(const notify_db *db, apr_dbd_row_t *row, int n)
 {
     return apr_dbd_get_entry(db->driver, row, n);
@@ -361,22 +398,9 @@ apr_status_t notify_store_find_session(notify_db *db, apr_pool_t *p,
 apr_status_t notify_store_touch_session(notify_db *db, apr_pool_t *p,
                                         apr_int64_t id, const char *now)
 {
-    const char *args[] = {now, apr_psprintf(p, "%" APR_INT64_T_FMT, id)};
-    apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, SQL_TOUCH,
-                                            APR_HASH_KEY_STRING);
-    int nrows = 0, rv;
+    const char *args[] = {now, id_arg(p, id)};
 
-    if (!stmt) {
-        db->error = SQL_TOUCH ": statement not prepared";
-        return APR_EGENERAL;
-    }
-    write_begin(db);
-    rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, 2, args);
-    if (rv && reprepare(db, p, SQL_TOUCH, &stmt)) {
-        rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, 2, args);
-    }
-    write_end(db);
-    return rv ? fail(db, p, rv, SQL_TOUCH) : APR_SUCCESS;
+    return exec_write(db, p, SQL_TOUCH, 2, args);
 }
 
 static void route_row(void *baton, const notify_db *db, apr_dbd_row_t *row)
@@ -397,11 +421,6 @@ apr_status_t notify_store_find_route(notify_db *db, apr_pool_t *p,
 
     memset(rt, 0, sizeof(*rt));
     return run(db, p, SQL_ROUTE, 1, args, route_row, rt);
-}
-
-static const char *id_arg(apr_pool_t *p, apr_int64_t id)
-{
-    return id ? apr_psprintf(p, "%" APR_INT64_T_FMT, id) : NULL;
 }
 
 static apr_status_t insert(notify_db *db, apr_pool_t *p,
@@ -487,9 +506,6 @@ static apr_status_t in_transaction(notify_db *db, apr_pool_t *p, txn_fn *fn,
     return rv;
 }
 
-static apr_status_t exec(notify_db *db, apr_pool_t *p, const char *label,
-                         int nargs, const char **args);
-
 /* The answer goes with the write that completes the request. */
 static apr_status_t record_answer(notify_db *db, apr_pool_t *p,
                                   const notify_idem_answer *idem)
@@ -533,25 +549,6 @@ apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
     create_baton b = {v, row, who, idem};
 
     return in_transaction(db, p, create_fn, &b);
-}
-
-static apr_status_t exec(notify_db *db, apr_pool_t *p, const char *label,
-                         int nargs, const char **args)
-{
-    apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, label,
-                                            APR_HASH_KEY_STRING);
-    int nrows = 0, rv;
-
-    if (!stmt) {
-        db->error = apr_psprintf(p, "%s: statement not prepared", label);
-        return APR_EGENERAL;
-    }
-    rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, nargs, args);
-    if (rv && !db->in_transaction && reprepare(db, p, label, &stmt)) {
-        rv = apr_dbd_pquery(db->driver, p, db->handle, &nrows, stmt, nargs,
-                            args);
-    }
-    return rv ? fail(db, p, rv, label) : APR_SUCCESS;
 }
 
 typedef struct {
@@ -658,22 +655,14 @@ apr_status_t notify_store_idem_release(notify_db *db, apr_pool_t *p,
                                        apr_int64_t id)
 {
     const char *args[] = {id_arg(p, id)};
-    apr_status_t rv;
 
-    write_begin(db);
-    rv = exec(db, p, SQL_IDEM_RELEASE, 1, args);
-    write_end(db);
-    return rv;
+    return exec_write(db, p, SQL_IDEM_RELEASE, 1, args);
 }
 
 apr_status_t notify_store_idem_purge(notify_db *db, apr_pool_t *p,
                                      const char *before)
 {
     const char *args[] = {before};
-    apr_status_t rv;
 
-    write_begin(db);
-    rv = exec(db, p, SQL_IDEM_PURGE, 1, args);
-    write_end(db);
-    return rv;
+    return exec_write(db, p, SQL_IDEM_PURGE, 1, args);
 }

@@ -41,47 +41,15 @@ sub form_of_len {
 # are the chunk payloads. Returns an HTTP::Response (de-chunked).
 sub post_chunked {
     my ($path, $ct, @chunks) = @_;
-    local $SIG{PIPE} = 'IGNORE';
-    my $sock = Apache::TestRequest::vhost_socket()
-        or die "cannot connect to the test server: $!";
-    binmode $sock;
     my $host = Apache::TestRequest::hostport();
     my $req = "POST $path HTTP/1.1\r\nHost: $host\r\n"
             . "Content-Type: $ct\r\nTransfer-Encoding: chunked\r\n"
             . "Connection: close\r\n\r\n";
     $req .= sprintf("%x\r\n%s\r\n", length $_, $_) for @chunks;
     $req .= "0\r\n\r\n";
-    # The server may answer 413 and stop reading early: keep whatever of
-    # the request could be written, then read the answer.
-    my $off = 0;
-    while ($off < length $req) {
-        my $w = syswrite $sock, $req, length($req) - $off, $off;
-        last unless $w;
-        $off += $w;
-    }
-    shutdown $sock, 1;
-    my $raw = '';
-    while (1) {
-        my $n = sysread $sock, my $buf, 65536;
-        last unless $n;
-        $raw .= $buf;
-    }
-    close $sock;
-    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
-    my $res = HTTP::Response->parse(($head // '') . "\r\n\r\n");
-    $body //= '';
-    if (lc($res->header('Transfer-Encoding') // '') eq 'chunked') {
-        my $out = '';
-        while ($body =~ s/\A([0-9a-fA-F]+)[^\r\n]*\r\n//) {
-            my $n = hex $1;
-            last if $n == 0;
-            $out .= substr $body, 0, $n, '';
-            $body =~ s/\A\r\n//;
-        }
-        $body = $out;
-    }
-    $res->content($body);
-    return $res;
+    # The server may answer 413 and stop reading early: raw_request keeps
+    # whatever of the request could be written, then reads the answer.
+    return NotifyTest::raw_request($req);
 }
 
 # Splits $s into pieces of at most $n bytes.
