@@ -39,75 +39,66 @@ if [[ $port == auto ]]; then
 fi
 
 # One pass of the suite; $1 names it, the rest goes to t/TEST.
+# What a failed pass printed is kept and repeated at the very end, where a
+# CI log that shows only its tail still has it.
 status=0
+failures=$(mktemp)
 run_pass() {
-    local name=$1 pass=0
+    local name=$1 pass=0 out
     shift
+    out=$(mktemp)
     echo "==== Apache::Test suite on $name ===="
     t/TEST -clean >/dev/null
-    t/TEST -httpd "$httpd" -apxs "$apxs" -port "$port" "$@" || pass=$?
+    t/TEST -httpd "$httpd" -apxs "$apxs" -port "$port" "$@" 2>&1 \
+        | grep --line-buffered -v '^apache2: Could not open configuration file' \
+        | tee "$out" || pass=$?
     if [[ ! -f $log ]]; then
-        echo "FAIL: $log is missing (did httpd start?)" >&2
+        echo "FAIL: $log is missing (did httpd start?)" | tee -a "$out" >&2
         pass=1
-    elif grep -nE 'exit signal|Segmentation|AddressSanitizer|double free' "$log"; then
-        echo "FAIL: $log shows a crash (lines above)" >&2
+    elif grep -nE 'exit signal|Segmentation|AddressSanitizer|double free' "$log" \
+            | tee -a "$out"; then
+        echo "FAIL: $log shows a crash (lines above)" | tee -a "$out" >&2
         pass=1
     fi
-    if [[ $pass -ne 0 && -f $log ]]; then
-        echo "---- last 40 lines of $log ($name) ----" >&2
-        tail -n 40 "$log" >&2
+    if [[ $pass -ne 0 ]]; then
+        {
+            echo "---- $name: failed tests and their diagnostics ----"
+            grep -E '^(not ok|#|t/.*(Failed|Dubious|Wstat)|\s*Failed|FAIL)' "$out" \
+                | grep -vE '^# (Subtest|load:)' | tail -n 60
+            if [[ -f $log ]]; then
+                echo "---- $name: last lines of $log at warn or above ----"
+                grep -E ':(warn|error|crit|alert|emerg)\]' "$log" | tail -n 15
+            fi
+        } >>"$failures"
     fi
+    rm -f "$out"
     echo "==== $name: $([[ $pass -eq 0 ]] && echo passed || echo FAILED) ===="
     [[ $pass -eq 0 ]] || status=1
 }
 
-# A PostgreSQL server of our own: initdb into a temporary folder as this
-# (unprivileged) user, listening only on a unix socket there; stopped and
-# removed on exit, also on failure.
-pgdir=
-# shellcheck disable=SC2317 # run by the trap
-stop_pg() {
-    if [[ -n $pgdir ]]; then
-        "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
-        rm -rf "$pgdir"
-        pgdir=
-    fi
-}
-start_pg() {
-    pgbin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d | sort -V | tail -n 1)
-    if [[ -z $pgbin ]]; then
-        echo "FAIL: no PostgreSQL server under /usr/lib/postgresql (make deps)" >&2
-        return 1
-    fi
-    pgdir=$(mktemp -d /tmp/mod_notify-pg.XXXXXX)
-    "$pgbin/initdb" -D "$pgdir/data" -A trust -U notify -E UTF8 --no-sync >/dev/null
-    # fsync off: a test database, thrown away after the run.
-    "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w \
-        -o "-k $pgdir -c listen_addresses='' -c fsync=off -c max_connections=300" \
-        start >/dev/null
-    "$pgbin/createdb" -h "$pgdir" -U notify notify
-    export NOTIFY_TEST_PG="host=$pgdir dbname=notify user=notify"
-    export NOTIFY_TEST_PG_LATE="host=$pgdir dbname=notify_late user=notify"
-    # For tests that restart the server (t/pgsql.t).
-    export NOTIFY_TEST_PG_CTL="$pgbin/pg_ctl"
-    export NOTIFY_TEST_PG_DATA="$pgdir/data"
-    export NOTIFY_TEST_PG_OPTS="-k $pgdir -c listen_addresses='' -c fsync=off -c max_connections=300"
-    echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on $pgdir"
-}
-trap 'stop_server; stop_pg' EXIT
+# A PostgreSQL server of our own (build/scripts/pg.sh): initdb into a
+# temporary folder as this (unprivileged) user, listening only on a unix
+# socket there; stopped and removed on exit, also on failure.
+# shellcheck source=build/scripts/pg.sh
+. build/scripts/pg.sh
+trap 'stop_server; pg_stop' EXIT
 
 run_pass SQLite
 # Once more on SQLite under prefork: the module must be fork-safe too.
 NOTIFY_TEST_MPM=prefork run_pass "SQLite (prefork MPM)" -defines NOTIFY_PREFORK
 if ! grep -q 'mpm_prefork:notice' "$log"; then
-    echo "FAIL: the prefork pass did not run under mpm_prefork" >&2
+    echo "FAIL: the prefork pass did not run under mpm_prefork" | tee -a "$failures" >&2
     status=1
 fi
-if start_pg; then
+if pg_start; then
     run_pass PostgreSQL -defines NOTIFY_PG
     stop_server
-    stop_pg
+    pg_stop
 else
     status=1
 fi
+if [[ -s $failures ]]; then
+    cat "$failures" >&2
+fi
+rm -f "$failures"
 exit "$status"

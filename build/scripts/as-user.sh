@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# `make test`: runs `make test-suite` as an unprivileged user.
-# Apache::Test refuses to run as root, and a clone may sit in a folder other
-# users cannot enter (/root/...), so as root this copies the tree (without
-# .git and build outputs) into a fresh folder owned by the system user
-# notifytest, runs the suite there as that user, and removes the copy.
-# Not root: runs `make test-suite` in place.
+# Usage: as-user.sh TARGET [VAR=value ...]
+# Runs `make TARGET` as an unprivileged user: `make test` (test-suite) and
+# `make bench` (bench-run) go through here.
+# Apache::Test refuses to run as root, initdb too, and a clone may sit in a
+# folder other users cannot enter (/root/...), so as root this copies the
+# tree (without .git and build outputs) into a fresh folder owned by the
+# system user notifytest, runs the target there as that user, and removes
+# the copy. Not root: runs `make TARGET` in place.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
+target=${1:?usage: as-user.sh TARGET [VAR=value ...]}
+shift
 
 if [[ $(id -u) -ne 0 ]]; then
-    exec make --no-print-directory test-suite
+    exec make --no-print-directory "$target" "$@"
 fi
 
 user=notifytest
@@ -33,13 +37,13 @@ tar -cf - \
     . | tar -C "$work" -xf -
 chown -R "$user:" "$work"
 chmod 755 "$work"
-echo "running the suite as $user in $work"
+echo "running make $target as $user in $work"
 
 cd "$work"
 status=0
-runuser -u "$user" -- env HOME="$work" make --no-print-directory test-suite \
+runuser -u "$user" -- env HOME="$work" make --no-print-directory "$target" "$@" \
     </dev/null || status=$?
 if [[ $status -ne 0 ]]; then
-    echo "make test: FAILED (exit $status)" >&2
+    echo "make $target: FAILED (exit $status)" >&2
 fi
 exit "$status"
