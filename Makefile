@@ -5,6 +5,10 @@
 #   make deps         install the Debian packages needed (or say how)
 #   make run          serve on 127.0.0.1:$(PORT) in the foreground (PORT=8080)
 #   make test         C unit tests + Apache::Test suite (as notifytest if root)
+#   make bench        wrk against httpd + the module on SQLite and PostgreSQL
+#                     (DURATION=10 WARMUP=3 CONNS="1 16 64" DBS="sqlite pgsql";
+#                     SOAK=300: a soak run of that many seconds instead)
+#   make profile      callgrind over creates on both databases (PROFILE_N=500)
 #   make unit         C unit tests only
 #   make clean
 
@@ -30,7 +34,12 @@ LIBS       := -ljansson -lcurl -lcrypto
 UNIT_PKGS   := apr-1 apr-util-1 jansson libcurl openssl check
 UNIT_RUNNER := t/unit/runner
 
-.PHONY: all install deps run test test-suite unit clean
+# `make bench` / `make profile` settings, handed on to the unprivileged run.
+BENCH_VARS := SOAK DURATION WARMUP CONNS DBS PROFILE_N PROFILE_OUT SCENARIOS
+BENCH_ARGS  = $(foreach v,$(BENCH_VARS),$(if $(value $(v)),$(v)="$(value $(v))"))
+
+.PHONY: all install deps run test test-suite unit bench bench-run profile \
+	profile-run clean
 
 all: $(MODULE)
 
@@ -63,7 +72,22 @@ unit: $(UNIT_RUNNER)
 # As root: copies the tree for an unprivileged user (Apache::Test refuses
 # root) and runs test-suite there.
 test: deps
-	@build/scripts/test.sh
+	@build/scripts/as-user.sh test-suite
+
+# Benchmarks (build/bench/), run as notifytest when root like the tests.
+bench:
+	@build/scripts/deps.sh bench
+	@build/scripts/as-user.sh bench-run $(BENCH_ARGS)
+
+bench-run: all
+	@$(BENCH_ARGS) HTTPD=$(HTTPD) build/bench/bench.sh
+
+profile:
+	@build/scripts/deps.sh bench
+	@build/scripts/as-user.sh profile-run $(BENCH_ARGS)
+
+profile-run: all
+	@$(BENCH_ARGS) HTTPD=$(HTTPD) MODE=profile build/bench/bench.sh
 
 # Runs the Apache::Test suite even when the unit tests fail, so one run
 # reports both; fails when either did.

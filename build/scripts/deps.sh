@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages mod_notify needs to build, run and test.
+# Usage: deps.sh [bench]
+# Installs the Debian packages mod_notify needs to build, run and test
+# (and, with "bench", to benchmark and profile it: `make bench`, `make profile`).
 # As root: apt-get update once, then apt-get install what is missing.
 # Otherwise: prints the sudo line to run and exits 1.
 # Quiet no-op when everything is present.
@@ -16,9 +18,13 @@ packages=(
     libwww-perl
     # tests against a real PostgreSQL
     postgresql libdbd-pg-perl
-    # test.sh: runuser and useradd
+    # as-user.sh: runuser and useradd
     util-linux passwd
 )
+if [[ ${1:-} == bench ]]; then
+    # the load generator, callgrind, and procps (ps) for memory readings
+    packages+=(wrk valgrind procps)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

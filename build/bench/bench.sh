@@ -1,0 +1,593 @@
+#!/usr/bin/env bash
+# `make bench` (as an unprivileged user; `make bench` switches when root).
+#
+# For each database in $DBS (sqlite, pgsql): a fresh database (SQLite in WAL
+# mode, or a PostgreSQL server of our own as in the tests), httpd with the
+# module under the event MPM (build/bench/httpd.conf.in) and a mock Mandrill
+# (a second httpd, build/bench/mock-mandrill.conf.in). Then, at each
+# connection count in $CONNS, wrk runs every scenario for $WARMUP seconds
+# (thrown away) and $DURATION seconds (measured):
+#
+#   static   GET of a small static JSON file (the bytes of a create's answer)
+#            served by the same httpd: the ceiling
+#   app      create with an application token
+#   session  create with a session token
+#   email    create of an email notification, sent to the mock Mandrill
+#   invalid  a create that fails validation (400 invalid-param)
+#
+# and prints one table: requests/s, p50 and p99 latency, requests/s as a
+# share of the ceiling at the same connection count, and httpd's resident
+# memory before and after. The run fails (exit 1) on any answer other than
+# the one expected, on a socket error, or when the rows stored do not match
+# the answers: every 200 is a row, and no row exists that was not asked for
+# (wrk stops with requests in flight, so rows may exceed the 200s by what
+# was sent but not yet answered, never more).
+#
+# MODE=profile: instead, httpd runs as one process (-X) under callgrind,
+# which counts the instructions executed in reading and processing each
+# request (ap_read_request, ap_process_async_request: the handler, the
+# database client, the answer) over PROFILE_N requests of each scenario in
+# $SCENARIOS (default: app session email invalid) after 50 of warm-up,
+# and prints instructions per request and the costliest functions.
+# Instruction counts are repeatable whatever else the machine does.
+# PROFILE_OUT=folder keeps the callgrind files (for callgrind_annotate or
+# kcachegrind).
+#
+# SOAK=seconds: instead, all four create scenarios at once (16 connections
+# each) for that long; the resident memory of every httpd child is sampled
+# every 10 s and must be flat after the first fifth of the run (growth at
+# most SOAK_MAX_GROWTH_KIB, default 4096), and the error_log must hold no
+# line at warn level or above.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+repo=$(pwd -P)
+httpd=${HTTPD:-/usr/sbin/apache2}
+module=$repo/mod_notify/.libs/mod_notify.so
+duration=${DURATION:-10}
+warmup=${WARMUP:-3}
+conns=${CONNS:-1 16 64}
+dbs=${DBS:-sqlite pgsql}
+soak=${SOAK:-}
+soak_max_growth=${SOAK_MAX_GROWTH_KIB:-4096}
+mode=${MODE:-bench}
+profile_n=${PROFILE_N:-500}
+profile_scenarios=${SCENARIOS:-app session email invalid}
+
+if [[ $(id -u) -eq 0 ]]; then
+    echo "bench.sh runs as an unprivileged user: use 'make bench'" >&2
+    exit 1
+fi
+tools=(wrk perl sqlite3 ps)
+[[ ${MODE:-} != profile ]] || tools+=(valgrind callgrind_annotate callgrind_control)
+for tool in "${tools[@]}"; do
+    command -v "$tool" >/dev/null || {
+        echo "$tool is missing: run 'make bench' (it installs what is missing)" >&2
+        exit 1
+    }
+done
+if [[ ! -f $module ]]; then
+    echo "$module is missing: run make first" >&2
+    exit 1
+fi
+
+work=$(mktemp -d /tmp/mod_notify-bench.XXXXXX)
+chmod 755 "$work"
+mkdir -p "$work/htdocs"
+failed=0
+fail() {
+    echo "FAIL: $*" >&2
+    failed=1
+}
+
+# shellcheck source=build/scripts/pg.sh
+. "$repo/build/scripts/pg.sh"
+
+free_port() {
+    perl -MIO::Socket::INET -e \
+        'print IO::Socket::INET->new(Listen => 1, LocalPort => 0)->sockport'
+}
+
+# ---- the servers ----
+
+server_pid() { [[ -s $work/$1.pid ]] && cat "$work/$1.pid"; }
+
+stop_server() { # $1: httpd or mock
+    local conf=$work/$1.conf pid
+    pid=$(server_pid "$1") || return 0
+    "$httpd" -f "$conf" -k stop >/dev/null 2>&1 || true
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    rm -f "$work/$1.pid"
+}
+
+cleanup() {
+    stop_server httpd
+    stop_server mock
+    pg_stop
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fill() { # template -> $work/$2.conf
+    sed -e "s|@WORK@|$work|g" -e "s|@PORT@|$port|g" \
+        -e "s|@MOCK_PORT@|$mock_port|g" -e "s|@MODULE@|$module|g" \
+        -e "s|@DB@|$db|g" -e "s|@DRIVER@|$driver|g" -e "s|@REPO@|$repo|g" \
+        "$1" >"$work/$2.conf"
+}
+
+start_server() { # $1: httpd or mock
+    local log=$work/error_log
+    [[ $1 == httpd ]] || log=$work/mock_error_log
+    : >"$log"
+    "$httpd" -f "$work/$1.conf" -k start
+    for _ in $(seq 1 100); do
+        [[ -s $work/$1.pid ]] && return 0
+        sleep 0.1
+    done
+    echo "httpd ($1) did not start:" >&2
+    cat "$log" >&2
+    return 1
+}
+
+# Resident memory of httpd's parent and children, KiB: "total child child".
+rss() {
+    local parent pid kib total=0 kids=()
+    parent=$(server_pid httpd) || { echo 0; return; }
+    for pid in "$parent" $(ps -o pid= --ppid "$parent"); do
+        kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+        total=$((total + ${kib:-0}))
+        [[ $pid == "$parent" ]] || kids+=("${kib:-0}")
+    done
+    echo "$total ${kids[*]}"
+}
+
+# ---- the database ----
+
+sql() { # SQL on stdin
+    if [[ $driver == sqlite3 ]]; then
+        sqlite3 -bail -cmd '.timeout 10000' "$db" >/dev/null
+    else
+        "${PG_PSQL[@]}" >/dev/null
+    fi
+}
+
+query() { # one value
+    if [[ $driver == sqlite3 ]]; then
+        sqlite3 -cmd '.timeout 10000' "$db" "$1"
+    else
+        "${PG_PSQL[@]}" -At -c "$1"
+    fi
+}
+
+new_token() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+sha256() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+
+setup_db() { # $1: sqlite or pgsql
+    case $1 in
+        sqlite)
+            driver=sqlite3
+            db=$work/notify.db
+            rm -f "$db" "$db-wal" "$db-shm"
+            sqlite3 -bail "$db" <"$repo/build/schema/sqlite.sql" >/dev/null
+            ;;
+        pgsql)
+            driver=pgsql
+            pg_start >/dev/null
+            db=$NOTIFY_TEST_PG
+            "${PG_PSQL[@]}" -f "$repo/build/schema/pgsql.sql" >/dev/null
+            ;;
+        *)
+            echo "unknown database '$1' in DBS (sqlite, pgsql)" >&2
+            return 1
+            ;;
+    esac
+    app_token=$(new_token)
+    session_token=$(new_token)
+    local now
+    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    sql <<SQL
+INSERT INTO api_applications (name, token_sha256, active, created_at)
+    VALUES ('bench', '$(sha256 "$app_token")', 1, '$now');
+INSERT INTO users (email) VALUES ('bench-user@example.com');
+INSERT INTO clients (user_id)
+    SELECT id FROM users WHERE email = 'bench-user@example.com';
+INSERT INTO sessions (user_id, token_sha256, created_at, last_used_at, remember_me)
+    SELECT id, '$(sha256 "$session_token")', '$now', '$now', 0
+    FROM users WHERE email = 'bench-user@example.com';
+SQL
+    # The request bodies: each scenario's rows carry its own key.
+    cat >"$work/app.json" <<JSON
+{"token":"$app_token","key":"bench-app","status":"new","user_id":"42","notifyable_type":"Order","notifyable_id":1001,"email_subject":"Your order has shipped"}
+JSON
+    cat >"$work/session.json" <<JSON
+{"token":"$session_token","key":"bench-session","status":"new","user_id":"42","notifyable_type":"Order","notifyable_id":1001,"email_subject":"Your order has shipped"}
+JSON
+    cat >"$work/email.json" <<JSON
+{"token":"$app_token","key":"bench-email","notification_type":"email","email_from":"Shop <shop@example.com>","email_to":"bench@example.com","email_subject":"Your order has shipped","email_body":"<p>Your order 1001 has shipped.</p>"}
+JSON
+    cat >"$work/invalid.json" <<JSON
+{"token":"$app_token","key":"bench-invalid","email_to":"not an address"}
+JSON
+}
+
+teardown_db() {
+    [[ $driver == pgsql ]] && pg_stop
+    return 0
+}
+
+# ---- the scenarios ----
+
+declare -A path method body want status_name
+path[static]=/static.json; method[static]=GET; want[static]=200
+path[app]=/api/v1/notifications/create; body[app]=app.json
+path[session]=/api/v1/notifications/create; body[session]=session.json
+path[email]=/mail/api/v1/notifications/create; body[email]=email.json
+path[invalid]=/api/v1/notifications/create; body[invalid]=invalid.json
+for s in app session email invalid; do method[$s]=POST; want[$s]=200; done
+want[invalid]=400
+status_name[app]=action-successful
+status_name[session]=action-successful
+status_name[email]=action-successful
+status_name[invalid]=invalid-param
+scenarios=(static app session email invalid)
+
+# One request of a scenario, checked: HTTP code and the answer's status.
+# Saves the answer of an application create as the static file.
+preflight() {
+    local s=$1 out
+    out=$(perl -MHTTP::Tiny -e '
+        my ($url, $method, $file) = @ARGV;
+        my %o = (headers => {});
+        if ($file) {
+            local $/; open my $f, "<", $file or die "$file: $!"; $o{content} = <$f>;
+            $o{headers}{"Content-Type"} = "application/json";
+        }
+        my $r = HTTP::Tiny->new(timeout => 10)->request($method, $url, \%o);
+        print "$r->{status}\n$r->{content}";
+    ' "http://127.0.0.1:$port${path[$s]}" "${method[$s]}" \
+        "${body[$s]:+$work/${body[$s]}}")
+    local code=${out%%$'\n'*} answer=${out#*$'\n'}
+    if [[ $code != "${want[$s]}" ]] ||
+        { [[ -n ${status_name[$s]:-} ]] &&
+            [[ $answer != *"\"status\":\"${status_name[$s]}\""* ]]; }; then
+        fail "$s: expected ${want[$s]} ${status_name[$s]:-}, got $code: $answer"
+        return 1
+    fi
+    if [[ $s == app ]]; then
+        printf '%s' "$answer" >"$work/htdocs/static.json"
+    fi
+}
+
+# wrk for $2 seconds at $3 connections; prints its RESULT fields.
+run_wrk() {
+    local s=$1 secs=$2 c=$3 threads=2 args=()
+    [[ $c -ge 2 ]] || threads=1
+    args=("${method[$s]}")
+    [[ -z ${body[$s]:-} ]] || args+=("$work/${body[$s]}")
+    wrk -t"$threads" -c"$c" -d"${secs}s" --timeout 10s -s "$repo/build/bench/wrk.lua" \
+        "http://127.0.0.1:$port${path[$s]}" -- "${args[@]}" |
+        awk '/^RESULT/ { $1 = ""; print substr($0, 2) }'
+}
+
+max_id() { query 'SELECT coalesce(max(id), 0) FROM notifications'; }
+
+# Waits until no row is added for half a second (requests still in flight
+# when wrk stopped have ended).
+settle() {
+    local before after
+    after=$(max_id)
+    for _ in $(seq 1 40); do
+        sleep 0.5
+        before=$after
+        after=$(max_id)
+        [[ $after != "$before" ]] || return 0
+    done
+}
+
+# Rows a scenario stored after id $2: "rows processed".
+rows_since() {
+    query "SELECT count(*), coalesce(sum(processed), 0) FROM notifications
+           WHERE id > $2 AND \"key\" = 'bench-$1'" | tr '|' ' '
+}
+
+# Checks one wrk run of scenario $1 against the rows stored after id $2.
+# $3..: answers sent non2xx sockerr
+check_run() {
+    local s=$1 from=$2 answers=$3 sent=$4 non2xx=$5 sockerr=$6 rows processed
+    if [[ $sockerr -ne 0 ]]; then
+        fail "$s: $sockerr socket errors (connect/read/write/timeout)"
+    fi
+    if [[ ${want[$s]} == 200 && $non2xx -ne 0 ]]; then
+        fail "$s: $non2xx answers were not 2xx"
+    fi
+    if [[ ${want[$s]} != 200 && $non2xx -ne $answers ]]; then
+        fail "$s: $((answers - non2xx)) answers were 2xx, expected ${want[$s]}"
+    fi
+    [[ $s != static ]] || return 0
+    settle
+    read -r rows processed < <(rows_since "$s" "$from")
+    if [[ ${want[$s]} == 200 ]]; then
+        if ((rows < answers - non2xx || rows > sent)); then
+            fail "$s: $rows rows for $answers answers ($sent sent)"
+        fi
+        if [[ $s == email && $processed -ne $rows ]]; then
+            fail "$s: $((rows - processed)) of $rows email rows not processed"
+        fi
+    elif [[ $rows -ne 0 ]]; then
+        fail "$s: $rows rows stored by requests that failed validation"
+    fi
+}
+
+errors_in_log() {
+    grep -E '\[[a-z_]*:(warn|error|crit|alert|emerg)\]|exit signal|Segmentation' \
+        "$work/error_log" || true
+}
+
+declare -A ceiling
+results=()
+
+bench_db() {
+    local dbname=$1 s c r from rss0 rss1 ratio
+    setup_db "$dbname"
+    fill "$repo/build/bench/httpd.conf.in" httpd
+    fill "$repo/build/bench/mock-mandrill.conf.in" mock
+    start_server mock
+    start_server httpd
+    rss0=$(rss)
+    for s in app "${scenarios[@]}"; do
+        preflight "$s" || return 1
+    done
+    for c in $conns; do
+        for s in "${scenarios[@]}"; do
+            run_wrk "$s" "$warmup" "$c" >/dev/null
+            settle
+            from=$(max_id)
+            read -r -a r < <(run_wrk "$s" "$duration" "$c")
+            if [[ ${#r[@]} -ne 7 ]]; then
+                fail "$s at $c connections: wrk printed no result"
+                continue
+            fi
+            check_run "$s" "$from" "${r[@]:0:4}"
+            [[ $s != static ]] || ceiling[$c]=${r[4]}
+            ratio=$(awk -v a="${r[4]}" -v b="${ceiling[$c]}" \
+                'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }')
+            results+=("$dbname $s $c ${r[4]} ${r[5]} ${r[6]} $ratio ${r[0]}")
+            printf '  %-7s %-8s %3s conns: %9.1f req/s  p50 %6.2f ms  p99 %7.2f ms  %5s of static\n' \
+                "$dbname" "$s" "$c" "${r[4]}" "$(ms "${r[5]}")" "$(ms "${r[6]}")" "$ratio"
+        done
+    done
+    rss1=$(rss)
+    memory+=("$dbname ${rss0%% *} ${rss1%% *} ($(rss_kids "$rss0") -> $(rss_kids "$rss1"))")
+    local bad
+    bad=$(errors_in_log)
+    if [[ -n $bad ]]; then
+        fail "$dbname: error_log has warnings or errors:"
+        echo "$bad" | head -n 20 >&2
+    fi
+    stop_server httpd
+    stop_server mock
+    teardown_db
+}
+
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+rss_kids() { echo "${1#* }" | awk '{ for (i = 1; i <= NF; i++) printf "%s%.1f", (i > 1 ? " + " : "children "), $i / 1024 }'; }
+
+print_table() {
+    local line db s c rps p50 p99 ratio answers
+    echo
+    echo "mod_notify benchmark: $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -n), $(nproc) cores,"
+    echo "$("$httpd" -v | head -n 1 | sed 's/Server version: //'), event MPM 2x64 threads, wrk on loopback;"
+    echo "each cell: ${duration}s after ${warmup}s of warm-up. Share: req/s as a share of"
+    echo "the static file's req/s at the same connection count, same run."
+    echo
+    printf '| %-6s | %-8s | %5s | %9s | %8s | %8s | %5s | %8s |\n' \
+        database scenario conns 'req/s' 'p50 ms' 'p99 ms' share answers
+    printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------- ---------- ------- ----------- \
+        ---------- ---------- ------- ----------
+    for line in "${results[@]}"; do
+        read -r db s c rps p50 p99 ratio answers <<<"$line"
+        printf '| %-6s | %-8s | %5s | %9.0f | %8s | %8s | %5s | %8s |\n' \
+            "$db" "$s" "$c" "$rps" "$(ms "$p50")" "$(ms "$p99")" "$ratio" "$answers"
+    done
+    echo
+    echo "httpd resident memory (KiB, parent + children), before -> after:"
+    for line in "${memory[@]}"; do
+        read -r db r0 r1 rest <<<"$line"
+        printf '  %-6s %8s -> %8s  %s\n' "$db" "$r0" "$r1" "$rest"
+    done
+}
+
+# Targets of the issue, evaluated on this run (reported, not enforced).
+print_targets() {
+    local line db s c rps p50 p99 ratio answers need share p99v extra
+    declare -A shares p99s p50s
+    for line in "${results[@]}"; do
+        read -r db s c rps p50 p99 ratio answers <<<"$line"
+        shares[$db.$s.$c]=${ratio%\%}
+        p99s[$db.$s.$c]=$p99
+        p50s[$db.$s.$c]=$p50
+    done
+    echo
+    echo "targets (reported, not enforced):"
+    for db in $dbs; do
+        need=25
+        [[ $db == pgsql ]] && need=40
+        share=${shares[$db.app.64]:-}
+        if [[ -n $share ]]; then
+            p99v=${p99s[$db.app.64]}
+            target "$db: app create at 64 conns >= $need% of static ($share%)" \
+                "$((share >= need))"
+            target "$db: app create at 64 conns, p99 < 20 ms ($(ms "$p99v") ms)" \
+                "$((p99v < 20000))"
+        fi
+        for c in $conns; do
+            [[ -n ${p50s[$db.email.$c]:-} && -n ${p50s[$db.app.$c]:-} ]] || continue
+            extra=$((p50s[$db.email.$c] - p50s[$db.app.$c]))
+            target "$db: email p50 - app p50 <= 2 ms at $c conns ($(ms "$extra") ms)" \
+                "$((extra <= 2000))"
+        done
+    done
+}
+
+target() { # label, 1 when met
+    printf '  %-66s %s\n' "$1" "$([[ $2 == 1 ]] && echo met || echo 'NOT met')"
+}
+
+# ---- soak ----
+
+soak_db() {
+    local dbname=$1 s pids=() from t samples=() first last kib i n
+    setup_db "$dbname"
+    fill "$repo/build/bench/httpd.conf.in" httpd
+    fill "$repo/build/bench/mock-mandrill.conf.in" mock
+    start_server mock
+    start_server httpd
+    for s in app session email invalid; do
+        preflight "$s" || return 1
+    done
+    from=$(max_id)
+    echo "soak on $dbname: app, session, email and invalid creates at 16 connections each for ${soak}s"
+    for s in app session email invalid; do
+        run_wrk "$s" "$soak" 16 >"$work/soak-$s.out" &
+        pids+=($!)
+    done
+    t=0
+    while ((t < soak)); do
+        sleep 10
+        t=$((t + 10))
+        samples+=("$(rss)")
+        echo "  ${t}s: httpd RSS KiB (total, children): ${samples[-1]}"
+    done
+    wait "${pids[@]}"
+    for s in app session email invalid; do
+        read -r -a r <"$work/soak-$s.out" || true
+        if [[ ${#r[@]} -ne 7 ]]; then
+            fail "soak $s: wrk printed no result"
+            continue
+        fi
+        echo "  $s: ${r[0]} answers, $(printf '%.0f' "${r[4]}") req/s, p50 $(ms "${r[5]}") ms, p99 $(ms "${r[6]}") ms"
+        check_run "$s" "$from" "${r[@]:0:4}"
+    done
+    # Flat: every child's RSS at the end within the limit of its value
+    # after the first fifth of the run (pools and caches warm).
+    n=${#samples[@]}
+    i=$((n / 5))
+    read -r -a first <<<"${samples[$i]}"
+    read -r -a last <<<"${samples[-1]}"
+    for ((k = 1; k < ${#last[@]}; k++)); do
+        kib=$((last[k] - ${first[k]:-0}))
+        echo "  child $k: ${first[k]:-?} -> ${last[k]} KiB after $(((i + 1) * 10))s (growth $kib KiB)"
+        if ((kib > soak_max_growth)); then
+            fail "soak $dbname: child $k grew by $kib KiB (limit $soak_max_growth)"
+        fi
+    done
+    local bad
+    bad=$(errors_in_log)
+    if [[ -n $bad ]]; then
+        fail "soak $dbname: error_log has warnings or errors:"
+        echo "$bad" | head -n 20 >&2
+    else
+        echo "  error_log: clean (nothing at warn or above)"
+    fi
+    stop_server httpd
+    stop_server mock
+    teardown_db
+}
+
+if [[ -n $soak ]] && ((soak < 20)); then
+    echo "SOAK is in seconds, at least 20 (e.g. SOAK=300)" >&2
+    exit 1
+fi
+# ---- profile ----
+
+# $2 requests of scenario $1, one connection, each answer checked.
+drive() {
+    perl -MHTTP::Tiny -e '
+        my ($url, $method, $file, $n, $want) = @ARGV;
+        my %o = (headers => {});
+        if ($file) {
+            local $/; open my $f, "<", $file or die "$file: $!"; $o{content} = <$f>;
+            $o{headers}{"Content-Type"} = "application/json";
+        }
+        my $ua = HTTP::Tiny->new(timeout => 60, keep_alive => 1);
+        my $bad = 0;
+        for (1 .. $n) {
+            my $r = $ua->request($method, $url, \%o);
+            $bad++ if $r->{status} != $want;
+        }
+        die "$bad of $n answers were not $want\n" if $bad;
+    ' "http://127.0.0.1:$port${path[$1]}" "${method[$1]}" \
+        "${body[$1]:+$work/${body[$1]}}" "$2" "${want[$1]}"
+}
+
+profile_db() {
+    local dbname=$1 s vpid out total
+    setup_db "$dbname"
+    fill "$repo/build/bench/httpd.conf.in" httpd
+    fill "$repo/build/bench/mock-mandrill.conf.in" mock
+    start_server mock
+    for s in $profile_scenarios; do
+        out=$work/callgrind.$dbname.$s
+        valgrind --tool=callgrind --toggle-collect=ap_read_request \
+            --toggle-collect=ap_process_async_request \
+            --toggle-collect=ap_process_request_after_handler \
+            --callgrind-out-file="$out" "$httpd" -X -f "$work/httpd.conf" \
+            2>"$work/valgrind.log" &
+        vpid=$!
+        for _ in $(seq 1 300); do
+            perl -MIO::Socket::INET -e \
+                'exit !IO::Socket::INET->new("127.0.0.1:" . shift)' "$port" && break
+            sleep 0.2
+        done
+        preflight app && preflight "$s" && drive "$s" 50 || {
+            fail "$dbname $s: the server under callgrind did not answer"
+            kill "$vpid" 2>/dev/null
+            wait "$vpid" 2>/dev/null
+            continue
+        }
+        callgrind_control -z "$vpid" >/dev/null 2>&1
+        drive "$s" "$profile_n" || fail "$dbname $s: wrong answers under callgrind"
+        kill -TERM "$vpid"
+        wait "$vpid" 2>/dev/null || true
+        rm -f "$work/httpd.pid"
+        total=$(awk '/^(summary|totals):/ { print $2; exit }' "$out")
+        echo
+        echo "== $dbname $s: $((total / profile_n)) instructions per request" \
+            "(read and processed, $profile_n requests)"
+        if [[ -n ${PROFILE_OUT:-} ]]; then
+            cp "$out" "$PROFILE_OUT/"
+        fi
+        callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
+            awk '/^-+$/ { n++ } n >= 3 && NF' | sed -n '2,26p'
+    done
+    stop_server mock
+    teardown_db
+}
+
+port=$(free_port)
+mock_port=$(free_port)
+memory=()
+if [[ $mode == profile ]]; then
+    for d in $dbs; do
+        profile_db "$d" || failed=1
+    done
+elif [[ -n $soak ]]; then
+    for d in $dbs; do
+        soak_db "$d" || failed=1
+    done
+else
+    for d in $dbs; do
+        echo "== $d =="
+        bench_db "$d" || failed=1
+    done
+    print_table
+    print_targets
+fi
+if [[ $failed -ne 0 ]]; then
+    echo "make bench: FAILED (see FAIL lines above)" >&2
+    exit 1
+fi
+echo "make bench: every answer as expected, rows match"
