@@ -104,4 +104,8 @@ int notify_base64_decode(apr_pool_t *p, const char *in, apr_size_t len,
  * hash. */
 void notify_sha256_hex(const char *s, apr_size_t len, char out[65]);
 
+/* Fetches the SHA-256 implementation once (call before threads start);
+ * without it notify_sha256_hex() still works, only slower. */
+void notify_sha256_init(void);
+
 #endif

@@ -1,4 +1,3 @@
-#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -6,25 +5,47 @@
 
 #include "notify_render.h"
 
-static apr_status_t free_dump(void *s)
+/* json_dump_callback's sink: the text grows in the pool, no malloc. */
+typedef struct {
+    apr_pool_t *p;
+    char *buf;
+    apr_size_t len, cap;
+} sink;
+
+static int sink_put(const char *s, size_t n, void *baton)
 {
-    free(s);
-    return APR_SUCCESS;
+    sink *o = baton;
+
+    if (o->len + n + 1 > o->cap) {
+        apr_size_t cap =
+            o->cap * 2 > o->len + n + 1 ? o->cap * 2 : o->len + n + 1;
+        char *grown = apr_palloc(o->p, cap);
+        memcpy(grown, o->buf, o->len);
+        o->buf = grown;
+        o->cap = cap;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    return 0;
 }
 
-/* Serialises and drops root; the text lives as long as p. */
+/* Serialises and drops root; the text lives as long as p. An answer
+ * with a notification takes about 1 KiB. */
 static const char *dump(apr_pool_t *p, json_t *root, apr_size_t *len)
 {
-    char *s = json_dumps(root, JSON_COMPACT);
+    sink o = {p, NULL, 0, 2048};
+    int rv;
 
+    o.buf = apr_palloc(p, o.cap);
+    rv = json_dump_callback(root, sink_put, &o, JSON_COMPACT);
     json_decref(root);
-    if (!s) {
+    if (rv != 0) {
         *len = 0;
         return NULL;
     }
-    apr_pool_cleanup_register(p, s, free_dump, apr_pool_cleanup_null);
-    *len = strlen(s);
-    return s;
+    o.buf[o.len] = '\0';
+    *len = o.len;
+    return o.buf;
 }
 
 static json_t *str_or_null(const char *s)
@@ -37,9 +58,9 @@ static json_t *envelope(notify_status_e st, const char *message)
     const notify_status_info *info = notify_status(st);
     json_t *root = json_object();
 
-    json_object_set_new(root, "status", json_string(info->name));
-    json_object_set_new(root, "message",
-                        json_string(message ? message : info->message));
+    json_object_set_new_nocheck(root, "status", json_string(info->name));
+    json_object_set_new_nocheck(root, "message",
+                                json_string(message ? message : info->message));
     return root;
 }
 
@@ -48,7 +69,7 @@ static json_t *error_object(const notify_error *err)
     json_t *root = envelope(err->status, err->message);
 
     if (err->param) {
-        json_object_set_new(root, "param", json_string(err->param));
+        json_object_set_new_nocheck(root, "param", json_string(err->param));
     }
     return root;
 }
@@ -67,14 +88,15 @@ const char *notify_render_client_required(apr_pool_t *p,
     json_t *root = error_object(err);
     json_t *session = json_object();
 
-    json_object_set_new(session, "token", json_string(s->token));
-    json_object_set_new(session, "user_id", json_integer(s->user_id));
-    json_object_set_new(session, "created_at", str_or_null(s->created_at));
-    json_object_set_new(session, "last_used_at",
+    json_object_set_new_nocheck(session, "token", json_string(s->token));
+    json_object_set_new_nocheck(session, "user_id", json_integer(s->user_id));
+    json_object_set_new_nocheck(session, "created_at",
+                                str_or_null(s->created_at));
+    json_object_set_new_nocheck(session, "last_used_at",
                         str_or_null(s->last_used_at));
-    json_object_set_new(session, "remember_me",
+    json_object_set_new_nocheck(session, "remember_me",
                         json_integer(s->remember_me ? 1 : 0));
-    json_object_set_new(root, "session", session);
+    json_object_set_new_nocheck(root, "session", session);
     return dump(p, root, len);
 }
 
@@ -95,7 +117,7 @@ static json_t *notification_object(const notify_values *v,
     json_t *n = json_object();
     int i;
 
-    json_object_set_new(n, "id", json_integer(row->id));
+    json_object_set_new_nocheck(n, "id", json_integer(row->id));
     for (i = 0; i < NOTIFY_P_COUNT; i++) {
         const notify_param_def *d = notify_param((notify_param_e)i);
         if ((d->flags & NOTIFY_F_REQUEST) ||
@@ -103,10 +125,10 @@ static json_t *notification_object(const notify_values *v,
              v->view != NOTIFY_VIEW_INTERNAL)) {
             continue;
         }
-        json_object_set_new(n, d->name, field_value(d, v->val[i]));
+        json_object_set_new_nocheck(n, d->name, field_value(d, v->val[i]));
     }
-    json_object_set_new(n, "created_at", str_or_null(row->created_at));
-    json_object_set_new(n, "updated_at", str_or_null(row->updated_at));
+    json_object_set_new_nocheck(n, "created_at", str_or_null(row->created_at));
+    json_object_set_new_nocheck(n, "updated_at", str_or_null(row->updated_at));
     return n;
 }
 
@@ -120,21 +142,22 @@ static json_t *proof_object(const notify_proof *proof)
     }
     o = json_object();
     list = json_array();
-    json_object_set_new(o, "channel", json_string("email"));
-    json_object_set_new(o, "provider", json_string("mandrill"));
+    json_object_set_new_nocheck(o, "channel", json_string("email"));
+    json_object_set_new_nocheck(o, "provider", json_string("mandrill"));
     for (i = 0; i < proof->count; i++) {
         const notify_recipient *rc = &proof->recipients[i];
         json_t *e = json_object();
-        json_object_set_new(e, "email", str_or_null(rc->email));
-        json_object_set_new(e, "type", str_or_null(rc->type));
-        json_object_set_new(e, "status", str_or_null(rc->status));
-        json_object_set_new(e, "provider_id", str_or_null(rc->provider_id));
-        json_object_set_new(e, "reject_reason",
+        json_object_set_new_nocheck(e, "email", str_or_null(rc->email));
+        json_object_set_new_nocheck(e, "type", str_or_null(rc->type));
+        json_object_set_new_nocheck(e, "status", str_or_null(rc->status));
+        json_object_set_new_nocheck(e, "provider_id",
+                                    str_or_null(rc->provider_id));
+        json_object_set_new_nocheck(e, "reject_reason",
                             str_or_null(rc->reject_reason));
-        json_object_set_new(e, "error", str_or_null(rc->error));
+        json_object_set_new_nocheck(e, "error", str_or_null(rc->error));
         json_array_append_new(list, e);
     }
-    json_object_set_new(o, "recipients", list);
+    json_object_set_new_nocheck(o, "recipients", list);
     return o;
 }
 
@@ -147,11 +170,12 @@ const char *notify_render_notification(apr_pool_t *p, notify_status_e st,
     json_t *root = envelope(st, NULL);
     json_t *data = json_object();
 
-    json_object_set_new(data, "notification", notification_object(v, row));
+    json_object_set_new_nocheck(data, "notification",
+                                notification_object(v, row));
     if (v->view == NOTIFY_VIEW_WITH_PROOF ||
         st == NOTIFY_MANDRILL_EMAIL_FAILED) {
-        json_object_set_new(data, "proof", proof_object(proof));
+        json_object_set_new_nocheck(data, "proof", proof_object(proof));
     }
-    json_object_set_new(root, "data", data);
+    json_object_set_new_nocheck(root, "data", data);
     return dump(p, root, len);
 }

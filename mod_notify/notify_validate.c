@@ -847,13 +847,25 @@ int notify_base64_decode(apr_pool_t *p, const char *in, apr_size_t len,
     return 1;
 }
 
+/* EVP_sha256() makes OpenSSL 3 look the algorithm up in its provider
+ * store on every use; fetched once, the lookup is gone from each request. */
+static EVP_MD *sha256_md;
+
+void notify_sha256_init(void)
+{
+    if (!sha256_md) {
+        sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    }
+}
+
 void notify_sha256_hex(const char *s, apr_size_t len, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len;
+    const EVP_MD *type = sha256_md ? sha256_md : EVP_sha256();
 
     out[0] = '\0';
-    if (EVP_Digest(s, len, md, &md_len, EVP_sha256(), NULL) == 1) {
+    if (EVP_Digest(s, len, md, &md_len, type, NULL) == 1) {
         apr_encode_base16_binary(out, md, md_len, APR_ENCODE_LOWER, NULL);
     }
 }

@@ -899,6 +899,19 @@ START_TEST(test_sha256)
 }
 END_TEST
 
+/* The same digests with the implementation fetched once (as child_init
+ * does). */
+START_TEST(test_sha256_fetched)
+{
+    char out[65];
+
+    notify_sha256_init();
+    memset(out, 'x', sizeof(out));
+    notify_sha256_hex(EXACT(sha_cases[_i].in.s, sha_cases[_i].in.len), out);
+    ck_assert_str_eq(out, sha_cases[_i].hex);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 
 static TCase *tcase(Suite *s, const char *name)
@@ -967,6 +980,7 @@ Suite *validate_suite(void)
 
     tc = tcase(s, "sha256");
     LOOP(tc, test_sha256, sha_cases);
+    LOOP(tc, test_sha256_fetched, sha_cases);
 
     return s;
 }
