@@ -6,7 +6,7 @@
 #   make run          serve on 127.0.0.1:$(PORT) in the foreground (PORT=8080)
 #   make test         C unit tests + Apache::Test suite (as notifytest if root)
 #   make bench        wrk against httpd + the module on SQLite and PostgreSQL
-#                     (DURATION=10 WARMUP=3 CONNS="1 16 64" DBS="sqlite pgsql";
+#                     (DURATION=10 WARMUP=5 CONNS="1 16 64" DBS="sqlite pgsql";
 #                     SOAK=300: a soak run of that many seconds instead)
 #   make profile      callgrind over creates on both databases (PROFILE_N=500)
 #   make unit         C unit tests only

@@ -45,7 +45,7 @@ repo=$(pwd -P)
 httpd=${HTTPD:-/usr/sbin/apache2}
 module=$repo/mod_notify/.libs/mod_notify.so
 duration=${DURATION:-10}
-warmup=${WARMUP:-3}
+warmup=${WARMUP:-5}
 conns=${CONNS:-1 16 64}
 dbs=${DBS:-sqlite pgsql}
 soak=${SOAK:-}
@@ -53,6 +53,15 @@ soak_max_growth=${SOAK_MAX_GROWTH_KIB:-4096}
 mode=${MODE:-bench}
 profile_n=${PROFILE_N:-500}
 profile_scenarios=${SCENARIOS:-app session email invalid}
+for s in $profile_scenarios; do
+    case $s in
+        app | session | email | invalid) ;;
+        *)
+            echo "unknown scenario '$s' in SCENARIOS (app session email invalid)" >&2
+            exit 1
+            ;;
+    esac
+done
 
 if [[ $(id -u) -eq 0 ]]; then
     echo "bench.sh runs as an unprivileged user: use 'make bench'" >&2
@@ -232,7 +241,8 @@ status_name[app]=action-successful
 status_name[session]=action-successful
 status_name[email]=action-successful
 status_name[invalid]=invalid-param
-scenarios=(static app session email invalid)
+# SCENARIOS picks some (static is always measured first: it is the ceiling).
+read -r -a scenarios <<<"static ${SCENARIOS:-app session email invalid}"
 
 # One request of a scenario, checked: HTTP code and the answer's status.
 # Saves the answer of an application create as the static file.
