@@ -53,8 +53,10 @@ void *notify_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 void notify_settings_get(request_rec *r, notify_settings *out);
 
 /* The handlers (notify-create, notify-api). */
+/* The mutex type of the SQLite write lock (httpd's Mutex directive). */
+#define NOTIFY_WRITE_MUTEX "notify-sqlite-write"
 int notify_handler(request_rec *r);
-void notify_handler_init(apr_pool_t *pconf, server_rec *s);
+int notify_handler_init(apr_pool_t *pconf, server_rec *s);
 void notify_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* JSON in place of httpd's own error pages inside the API. */

@@ -6,7 +6,7 @@
 
 #include <apr_dbd.h>
 #include <apr_hash.h>
-#include <apr_thread_mutex.h>
+#include <apr_global_mutex.h>
 
 #include "notify_render.h"
 
@@ -14,6 +14,9 @@ typedef struct {
     const char *label;
     const char *sql;
 } notify_statement;
+
+/* A process's SQLite creates committed together (see notify_store.c). */
+typedef struct notify_group notify_group;
 
 typedef struct {
     const apr_dbd_driver_t *driver;
@@ -23,8 +26,9 @@ typedef struct {
     const notify_statement *statements; /* to prepare a label again */
     int reprepare;         /* prepare a failed statement again, retry once */
     int in_transaction;
-    /* SQLite: the process's writers take turns (see notify_store.c). */
-    apr_thread_mutex_t *write_lock;
+    /* SQLite: the server's writers take turns (see notify_store.c). */
+    apr_global_mutex_t *write_lock;
+    notify_group *group; /* SQLite: plain creates share commits */
     const char *error; /* the driver's message after a failure */
 } notify_db;
 
@@ -39,9 +43,25 @@ void notify_store_attach(notify_db *db, const apr_dbd_driver_t *driver,
                          apr_pool_t *conn_pool,
                          const notify_statement *statements);
 
-/* The lock a process's SQLite writers share (NULL: none, e.g. a single
- * thread); ignored for other drivers. Create one per process. */
-void notify_store_set_write_lock(notify_db *db, apr_thread_mutex_t *lock);
+/* The lock all SQLite writers of the server share (NULL: none); ignored
+ * for other drivers. */
+void notify_store_set_write_lock(notify_db *db, apr_global_mutex_t *lock);
+
+/* Group commit for SQLite, one group per process (threaded MPMs): a
+ * create without an idempotency answer to store joins the creates queued
+ * in the process; one thread inserts them all in one transaction, so
+ * they share one commit (one fsync) instead of one each. At most max
+ * creates go in a transaction. NULL when the platform has no threads. */
+notify_group *notify_group_create(apr_pool_t *p, int max);
+
+/* Creates of db go through g (NULL: each commits alone); ignored for
+ * other drivers than SQLite. */
+void notify_store_set_group(notify_db *db, notify_group *g);
+
+/* For tests: creates waiting for a turn, transactions of more than one
+ * create so far, and the most creates one transaction held. */
+void notify_group_stats(notify_group *g, int *waiting, int *shared,
+                        int *largest);
 
 /* Prepares them on an open handle (for users without mod_dbd: tests). */
 apr_status_t notify_store_prepare_all(notify_db *db, apr_pool_t *p);
@@ -96,8 +116,9 @@ typedef struct {
     void *baton;
 } notify_idem_answer;
 
-/* Stores one notification in its own transaction; row->id is set; with
- * idem, the answer is stored with it. On any failure nothing is written. */
+/* Stores one notification atomically (one INSERT, or with idem a
+ * transaction that stores the answer with it); row->id is set. On any
+ * failure nothing is written. */
 apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
                                  const notify_values *v, notify_row *row,
                                  const notify_principal *who,

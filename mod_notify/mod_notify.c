@@ -5,6 +5,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
+#include <util_mutex.h>
 
 #include "mod_notify.h"
 
@@ -13,19 +14,18 @@ static int notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)plog;
     (void)ptemp;
-    notify_handler_init(pconf, s);
-    return OK;
+    return notify_handler_init(pconf, s);
 }
 
 static int notify_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp)
 {
-    (void)pconf;
     (void)plog;
     (void)ptemp;
     /* Once, before any thread exists; CURL_GLOBAL_ALL sets up TLS. */
     curl_global_init(CURL_GLOBAL_ALL);
-    return OK;
+    return ap_mutex_register(pconf, NOTIFY_WRITE_MUTEX, NULL, APR_LOCK_DEFAULT,
+                             0);
 }
 
 static void notify_register_hooks(apr_pool_t *p)

@@ -3,13 +3,15 @@
  * token, validation, store, render); every step either passes or names
  * the one status that answers. */
 #include <httpd.h>
+#include <ap_mpm.h>
 #include <apr_optional.h>
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
+#include <apr_global_mutex.h>
 #include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <util_mutex.h>
 #include <apr_dbd.h>
 #include <mod_dbd.h>
 
@@ -28,12 +30,19 @@ APLOG_USE_MODULE(notify);
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 /* The statements given to mod_dbd, kept to prepare one again. */
 static const notify_statement *statements;
-/* This process's SQLite writers take turns on it (see notify_store.c). */
-static apr_thread_mutex_t *write_lock;
+/* The server's SQLite writers take turns on it, across children (see
+ * notify_store.c); created in post_config, attached in child_init. */
+static apr_global_mutex_t *write_lock;
+/* This process's SQLite creates share commits (threaded MPMs only). */
+static notify_group *create_group;
+/* The most creates one commit takes: a batch waits for one fsync. */
+#define CREATE_GROUP_MAX 64
 /* This process's client for Mandrill (created in child_init). */
 static notify_http *mandrill_client;
 
-/* Idle curl handles kept per process, and the largest answer read. */
+/* Idle curl handles (each with its connection to Mandrill) kept per
+ * process: one per worker thread, at least this many; and the largest
+ * answer read. */
 #define MANDRILL_IDLE_HANDLES 16
 #define MANDRILL_MAX_ANSWER (1024 * 1024)
 
@@ -62,19 +71,29 @@ typedef struct {
     notify_idem_row replay;  /* a finished first answer to send again */
 } notify_req;
 
-void notify_handler_init(apr_pool_t *pconf, server_rec *s)
+int notify_handler_init(apr_pool_t *pconf, server_rec *s)
 {
     const notify_statement *st;
     APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare;
     server_rec *sp;
+    apr_status_t rv;
 
+    /* Its mechanism and file can be set with httpd's Mutex directive. */
+    rv = ap_global_mutex_create(&write_lock, NULL, NOTIFY_WRITE_MUTEX, NULL,
+                                s, pconf, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "cannot create the SQLite write lock (Mutex %s)",
+                     NOTIFY_WRITE_MUTEX);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
     if (!dbd_acquire || !prepare) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      "mod_dbd is not loaded: every request will fail until "
                      "it is (LoadModule dbd_module)");
-        return;
+        return OK;
     }
     statements = notify_store_statements(pconf);
     for (sp = s; sp; sp = sp->next) {
@@ -82,6 +101,7 @@ void notify_handler_init(apr_pool_t *pconf, server_rec *s)
             prepare(sp, st->sql, st->label);
         }
     }
+    return OK;
 }
 
 /* ---- answering ---- */
@@ -182,6 +202,7 @@ static notify_status_e db_open(notify_req *nr, notify_status_e on_error)
     notify_store_attach(&nr->db, dbd->driver, dbd->handle, dbd->prepared,
                         dbd->pool, statements);
     notify_store_set_write_lock(&nr->db, write_lock);
+    notify_store_set_group(&nr->db, create_group);
     /* The connection's own pool marks it set up: a new connection after a
      * reconnect gets a new pool, so it is set up again. */
     apr_pool_userdata_get(&ready, CONN_READY_KEY, dbd->pool);
@@ -875,11 +896,30 @@ int notify_handler(request_rec *r)
 
 void notify_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    apr_status_t rv;
+    int threads = 0, threaded = AP_MPMQ_NOT_SUPPORTED;
+
     route_cache_init(pchild, s);
-#if APR_HAS_THREADS
-    apr_thread_mutex_create(&write_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
-#endif
-    mandrill_client = notify_http_create(pchild, MANDRILL_IDLE_HANDLES);
+    notify_sha256_init();
+    if (write_lock && (rv = apr_global_mutex_child_init(
+                           &write_lock, apr_global_mutex_lockfile(write_lock),
+                           pchild)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     "cannot attach the SQLite write lock (Mutex %s): "
+                     "writers of this child rely on the busy timeout",
+                     NOTIFY_WRITE_MUTEX);
+        write_lock = NULL;
+    }
+    /* With one thread per process there is never anyone to share with. */
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) == APR_SUCCESS &&
+        threaded != AP_MPMQ_NOT_SUPPORTED) {
+        create_group = notify_group_create(pchild, CREATE_GROUP_MAX);
+    }
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS ||
+        threads < MANDRILL_IDLE_HANDLES) {
+        threads = MANDRILL_IDLE_HANDLES;
+    }
+    mandrill_client = notify_http_create(pchild, threads);
     if (!mandrill_client) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      "cannot create the Mandrill client: email will fail");

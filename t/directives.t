@@ -75,6 +75,9 @@ my @good = (
     ['NotifyMandrillTimeout 1'],
     ['NotifyIdempotencyWindow 1'],
     ['NotifyMaxBodySize 9223372036854775807'],
+    # the SQLite write lock is a registered mutex type httpd's Mutex sets
+    ['Mutex sysvsem notify-sqlite-write'],
+    ['Mutex file:/tmp notify-sqlite-write'],
 );
 
 plan tests => 1 + @bad + @good;

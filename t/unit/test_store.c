@@ -1,10 +1,14 @@
 /* The SQL layer against a real SQLite database built from the schema. */
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <apr_dbd.h>
 #include <apr_file_io.h>
+#include <apr_global_mutex.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
+#include <apr_time.h>
 #include <check.h>
 
 #include "notify_store.h"
@@ -234,6 +238,178 @@ START_TEST(idempotency_purge)
 }
 END_TEST
 
+/* ---- group commit: threads, each on its own connection to one file ---- */
+
+#define GROUP_THREADS 6
+#define GROUP_EACH 20
+
+typedef struct {
+    notify_db db;
+    apr_pool_t *p;
+    int bad_every; /* every n-th create is refused by a trigger (0: none) */
+    int ok, failed;
+    apr_int64_t id_sum;
+} worker;
+
+static char *group_file;
+static notify_group *group;
+static apr_global_mutex_t *glock;
+
+static void group_setup(void)
+{
+    const char *tmp;
+
+    apr_pool_create(&pool, NULL);
+    memset(&db, 0, sizeof(db));
+    apr_dbd_init(pool);
+    ck_assert_int_eq(apr_dbd_get_driver(pool, "sqlite3", &db.driver),
+                     APR_SUCCESS);
+    ck_assert_int_eq(apr_temp_dir_get(&tmp, pool), APR_SUCCESS);
+    group_file = apr_psprintf(pool, "%s/notify-group-%" APR_PID_T_FMT ".db",
+                              tmp, getpid());
+    apr_file_remove(group_file, pool);
+    ck_assert_int_eq(apr_dbd_open(db.driver, pool, group_file, &db.handle),
+                     APR_SUCCESS);
+    load_schema();
+    ck_assert_int_eq(notify_store_prepare_all(&db, pool), APR_SUCCESS);
+    ck_assert_int_eq(notify_store_connection_init(&db, pool), APR_SUCCESS);
+    exec("INSERT INTO api_applications (name, token_sha256, active, "
+         "created_at) VALUES ('a', 'aaa', 1, '2026-01-01T00:00:00Z')");
+    ck_assert_int_eq(apr_global_mutex_create(&glock, NULL, APR_LOCK_DEFAULT,
+                                             pool),
+                     APR_SUCCESS);
+    group = notify_group_create(pool, 64);
+    ck_assert_ptr_nonnull(group);
+}
+
+static void group_teardown(void)
+{
+    apr_dbd_close(db.driver, db.handle);
+    apr_file_remove(group_file, pool);
+    apr_pool_destroy(pool);
+}
+
+static void *APR_THREAD_FUNC group_worker(apr_thread_t *t, void *baton)
+{
+    worker *w = baton;
+    int i;
+
+    for (i = 0; i < GROUP_EACH; i++) {
+        notify_values v;
+        notify_row row = {0, "2026-11-29T10:00:00Z", "2026-11-29T10:00:00Z"};
+        notify_principal who = {1, 0};
+
+        memset(&v, 0, sizeof(v));
+        v.val[NOTIFY_P_KEY] =
+            w->bad_every && i % w->bad_every == 0 ? "bad" : "good";
+        v.val[NOTIFY_P_PROCESSED] = "0";
+        if (notify_store_create(&w->db, w->p, &v, &row, &who, NULL) ==
+            APR_SUCCESS) {
+            w->ok++;
+            w->id_sum += row.id;
+        }
+        else {
+            w->failed++;
+        }
+    }
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* Runs GROUP_THREADS workers; the write lock is held until all but the
+ * first (which leads alone and waits for the lock) have queued, so the
+ * next batch surely holds several creates. */
+static void run_workers(worker *w, int bad_every)
+{
+    apr_thread_t *t[GROUP_THREADS];
+    apr_status_t trv;
+    int i, waiting = 0, shared, largest, tries;
+
+    ck_assert_int_eq(apr_global_mutex_lock(glock), APR_SUCCESS);
+    for (i = 0; i < GROUP_THREADS; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        apr_pool_create(&w[i].p, pool);
+        w[i].bad_every = bad_every;
+        w[i].db.driver = db.driver;
+        ck_assert_int_eq(apr_dbd_open(db.driver, w[i].p, group_file,
+                                      &w[i].db.handle),
+                         APR_SUCCESS);
+        ck_assert_int_eq(notify_store_prepare_all(&w[i].db, w[i].p),
+                         APR_SUCCESS);
+        ck_assert_int_eq(notify_store_connection_init(&w[i].db, w[i].p),
+                         APR_SUCCESS);
+        notify_store_set_write_lock(&w[i].db, glock);
+        notify_store_set_group(&w[i].db, group);
+    }
+    for (i = 0; i < GROUP_THREADS; i++) {
+        ck_assert_int_eq(apr_thread_create(&t[i], NULL, group_worker, &w[i],
+                                           pool),
+                         APR_SUCCESS);
+    }
+    for (tries = 0; tries < 10000 && waiting < GROUP_THREADS - 1; tries++) {
+        apr_sleep(apr_time_from_msec(1));
+        notify_group_stats(group, &waiting, &shared, &largest);
+    }
+    ck_assert_int_eq(waiting, GROUP_THREADS - 1);
+    apr_global_mutex_unlock(glock);
+    for (i = 0; i < GROUP_THREADS; i++) {
+        apr_thread_join(&trv, t[i]);
+        apr_dbd_close(db.driver, w[i].db.handle);
+    }
+}
+
+START_TEST(group_shares_commits)
+{
+    worker w[GROUP_THREADS];
+    apr_int64_t sum = 0;
+    int i, waiting, shared, largest;
+
+    run_workers(w, 0);
+    for (i = 0; i < GROUP_THREADS; i++) {
+        ck_assert_int_eq(w[i].ok, GROUP_EACH);
+        ck_assert_int_eq(w[i].failed, 0);
+        sum += w[i].id_sum;
+    }
+    /* Every create answered with its own row, and nothing else stored. */
+    ck_assert_str_eq(scalar("SELECT count(*) || '|' || count(DISTINCT id) "
+                            "FROM notifications"),
+                     apr_psprintf(pool, "%d|%d", GROUP_THREADS * GROUP_EACH,
+                                  GROUP_THREADS * GROUP_EACH));
+    ck_assert_str_eq(scalar("SELECT sum(id) FROM notifications"),
+                     apr_psprintf(pool, "%" APR_INT64_T_FMT, sum));
+    notify_group_stats(group, &waiting, &shared, &largest);
+    ck_assert_int_eq(waiting, 0);
+    ck_assert_int_ge(shared, 1);
+    ck_assert_int_ge(largest, GROUP_THREADS - 1);
+}
+END_TEST
+
+START_TEST(group_bad_create_fails_alone)
+{
+    worker w[GROUP_THREADS];
+    int i, bad = (GROUP_EACH + 3) / 4, largest, waiting, shared;
+
+    exec("CREATE TRIGGER boom BEFORE INSERT ON notifications "
+         "WHEN NEW.\"key\" = 'bad' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    run_workers(w, 4);
+    for (i = 0; i < GROUP_THREADS; i++) {
+        ck_assert_int_eq(w[i].failed, bad);
+        ck_assert_int_eq(w[i].ok, GROUP_EACH - bad);
+        ck_assert_msg(strstr(w[i].db.error, "boom") != NULL, "error: %s",
+                      w[i].db.error);
+    }
+    /* The good creates batched with a bad one were stored all the same. */
+    ck_assert_str_eq(scalar("SELECT count(*) FROM notifications"),
+                     apr_psprintf(pool, "%d",
+                                  GROUP_THREADS * (GROUP_EACH - bad)));
+    ck_assert_str_eq(scalar("SELECT count(*) FROM notifications "
+                            "WHERE \"key\" = 'bad'"),
+                     "0");
+    notify_group_stats(group, &waiting, &shared, &largest);
+    ck_assert_int_ge(largest, GROUP_THREADS - 1);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -246,6 +422,12 @@ Suite *store_suite(void)
     tcase_add_test(tc, create_and_rollback);
     tcase_add_test(tc, idempotency_keys);
     tcase_add_test(tc, idempotency_purge);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("group commit");
+    tcase_add_checked_fixture(tc, group_setup, group_teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, group_shares_commits);
+    tcase_add_test(tc, group_bad_create_fails_alone);
     suite_add_tcase(s, tc);
     return s;
 }
