@@ -304,11 +304,12 @@ rows_since() {
 }
 
 # Checks one wrk run of scenario $1 against the rows stored after id $2.
-# $3..: answers sent non2xx sockerr
+# $3..: answers sent non2xx sockerr, and the socket errors by kind
 check_run() {
-    local s=$1 from=$2 answers=$3 sent=$4 non2xx=$5 sockerr=$6 rows processed
+    local s=$1 from=$2 answers=$3 sent=$4 non2xx=$5 sockerr=$6 kinds=$7
+    local rows processed
     if [[ $sockerr -ne 0 ]]; then
-        fail "$s: $sockerr socket errors (connect/read/write/timeout)"
+        fail "$s: $sockerr socket errors (connect/read/write/timeout: $kinds)"
     fi
     if [[ ${want[$s]} == 200 && $non2xx -ne 0 ]]; then
         fail "$s: $non2xx answers were not 2xx"
@@ -356,11 +357,11 @@ bench_db() {
             settle
             from=$(max_id)
             read -r -a r < <(run_wrk "$s" "$duration" "$c")
-            if [[ ${#r[@]} -ne 7 ]]; then
+            if [[ ${#r[@]} -ne 8 ]]; then
                 fail "$s at $c connections: wrk printed no result"
                 continue
             fi
-            check_run "$s" "$from" "${r[@]:0:4}"
+            check_run "$s" "$from" "${r[@]:0:4}" "${r[7]}"
             [[ $s != static ]] || ceiling[$c]=${r[4]}
             ratio=$(awk -v a="${r[4]}" -v b="${ceiling[$c]}" \
                 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }')
@@ -474,12 +475,12 @@ soak_db() {
     wait "${pids[@]}"
     for s in app session email invalid; do
         read -r -a r <"$work/soak-$s.out" || true
-        if [[ ${#r[@]} -ne 7 ]]; then
+        if [[ ${#r[@]} -ne 8 ]]; then
             fail "soak $s: wrk printed no result"
             continue
         fi
         echo "  $s: ${r[0]} answers, $(printf '%.0f' "${r[4]}") req/s, p50 $(ms "${r[5]}") ms, p99 $(ms "${r[6]}") ms"
-        check_run "$s" "$from" "${r[@]:0:4}"
+        check_run "$s" "$from" "${r[@]:0:4}" "${r[7]}"
     done
     # Flat: every child's RSS at the end within the limit of its value
     # after the first fifth of the run (pools and caches warm).

@@ -3,7 +3,7 @@
 -- request() counts what each thread sent, because wrk stops with requests
 -- in flight: the server may store up to one more row per connection than
 -- wrk saw answers. done() prints one machine-readable line:
---   RESULT answers sent non2xx sockerr rps p50_us p99_us
+--   RESULT answers sent non2xx sockerr rps p50_us p99_us connect/read/write/timeout
 local threads = {}
 
 function setup(thread)
@@ -39,9 +39,10 @@ function done(summary, latency, requests)
         total = total + t:get("sent")
     end
     local e = summary.errors
-    io.write(string.format("RESULT %d %d %d %d %.1f %d %d\n",
+    io.write(string.format("RESULT %d %d %d %d %.1f %d %d %d/%d/%d/%d\n",
         summary.requests, total, e.status,
         e.connect + e.read + e.write + e.timeout,
         summary.requests / (summary.duration / 1e6),
-        latency:percentile(50), latency:percentile(99)))
+        latency:percentile(50), latency:percentile(99),
+        e.connect, e.read, e.write, e.timeout))
 end
