@@ -15,7 +15,7 @@ typedef struct {
     const char *sql;
 } notify_statement;
 
-/* A process's SQLite creates committed together (see notify_store.c). */
+/* A process's SQLite transactions committed together (notify_store.c). */
 typedef struct notify_group notify_group;
 
 typedef struct {
@@ -28,7 +28,7 @@ typedef struct {
     int in_transaction;
     /* SQLite: the server's writers take turns (see notify_store.c). */
     apr_global_mutex_t *write_lock;
-    notify_group *group; /* SQLite: plain creates share commits */
+    notify_group *group; /* SQLite: transactions share commits */
     const char *error; /* the driver's message after a failure */
 } notify_db;
 
@@ -43,23 +43,21 @@ void notify_store_attach(notify_db *db, const apr_dbd_driver_t *driver,
                          apr_pool_t *conn_pool,
                          const notify_statement *statements);
 
-/* The lock all SQLite writers of the server share (NULL: none); ignored
- * for other drivers. */
-void notify_store_set_write_lock(notify_db *db, apr_global_mutex_t *lock);
-
-/* Group commit for SQLite, one group per process (threaded MPMs): a
- * create without an idempotency answer to store joins the creates queued
- * in the process; one thread inserts them all in one transaction, so
- * they share one commit (one fsync) instead of one each. At most max
- * creates go in a transaction. NULL when the platform has no threads. */
+/* Group commit for SQLite, one group per process (threaded MPMs): each
+ * transaction (a create, a delivery record) joins those queued in the
+ * process; one thread runs them all in one transaction, so they share
+ * one commit (one fsync) instead of one each. At most max go in a
+ * transaction. NULL when the platform has no threads. */
 notify_group *notify_group_create(apr_pool_t *p, int max);
 
-/* Creates of db go through g (NULL: each commits alone); ignored for
- * other drivers than SQLite. */
-void notify_store_set_group(notify_db *db, notify_group *g);
+/* How db's writes take turns: lock, the one all SQLite writers of the
+ * server share, and g, the process's group commit (either NULL: none).
+ * Both are ignored for other drivers than SQLite. */
+void notify_store_set_writers(notify_db *db, apr_global_mutex_t *lock,
+                              notify_group *g);
 
-/* For tests: creates waiting for a turn, transactions of more than one
- * create so far, and the most creates one transaction held. */
+/* For tests: transactions waiting for a turn, shared transactions so
+ * far, and the most transactions one of them held. */
 void notify_group_stats(notify_group *g, int *waiting, int *shared,
                         int *largest);
 

@@ -33,10 +33,10 @@ static const notify_statement *statements;
 /* The server's SQLite writers take turns on it, across children (see
  * notify_store.c); created in post_config, attached in child_init. */
 static apr_global_mutex_t *write_lock;
-/* This process's SQLite creates share commits (threaded MPMs only). */
-static notify_group *create_group;
-/* The most creates one commit takes: a batch waits for one fsync. */
-#define CREATE_GROUP_MAX 64
+/* This process's SQLite transactions share commits (threaded MPMs only). */
+static notify_group *write_group;
+/* The most transactions one commit takes: a batch waits for one fsync. */
+#define WRITE_GROUP_MAX 64
 /* This process's client for Mandrill (created in child_init). */
 static notify_http *mandrill_client;
 
@@ -201,8 +201,7 @@ static notify_status_e db_open(notify_req *nr, notify_status_e on_error)
     }
     notify_store_attach(&nr->db, dbd->driver, dbd->handle, dbd->prepared,
                         dbd->pool, statements);
-    notify_store_set_write_lock(&nr->db, write_lock);
-    notify_store_set_group(&nr->db, create_group);
+    notify_store_set_writers(&nr->db, write_lock, write_group);
     /* The connection's own pool marks it set up: a new connection after a
      * reconnect gets a new pool, so it is set up again. */
     apr_pool_userdata_get(&ready, CONN_READY_KEY, dbd->pool);
@@ -913,7 +912,7 @@ void notify_child_init(apr_pool_t *pchild, server_rec *s)
     /* With one thread per process there is never anyone to share with. */
     if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) == APR_SUCCESS &&
         threaded != AP_MPMQ_NOT_SUPPORTED) {
-        create_group = notify_group_create(pchild, CREATE_GROUP_MAX);
+        write_group = notify_group_create(pchild, WRITE_GROUP_MAX);
     }
     if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS ||
         threads < MANDRILL_IDLE_HANDLES) {

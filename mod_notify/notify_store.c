@@ -167,9 +167,13 @@ void notify_store_attach(notify_db *db, const apr_dbd_driver_t *driver,
  * (SQLite has one writer at a time anyway): a writer waits only for the
  * writes queued before it. The busy timeout remains for writers outside
  * this server (the sqlite3 shell, a second httpd). */
-void notify_store_set_write_lock(notify_db *db, apr_global_mutex_t *lock)
+void notify_store_set_writers(notify_db *db, apr_global_mutex_t *lock,
+                              notify_group *g)
 {
-    db->write_lock = is_sqlite(db->driver) ? lock : NULL;
+    int sqlite = is_sqlite(db->driver);
+
+    db->write_lock = sqlite ? lock : NULL;
+    db->group = sqlite ? g : NULL;
 }
 
 static void write_begin(notify_db *db)
@@ -305,7 +309,7 @@ static apr_status_t exec(notify_db *db, apr_pool_t *p, const char *label,
     return rv ? fail(db, p, rv, label) : APR_SUCCESS;
 }
 
-/* A write outside any transaction, taking the process's writer turn. */
+/* A write outside any transaction, taking the server's writer turn. */
 static apr_status_t exec_write(notify_db *db, apr_pool_t *p,
                                const char *label, int nargs,
                                const char **args)
@@ -567,11 +571,6 @@ notify_group *notify_group_create(apr_pool_t *p, int max)
     (void)max;
     return NULL;
 #endif
-}
-
-void notify_store_set_group(notify_db *db, notify_group *g)
-{
-    db->group = is_sqlite(db->driver) ? g : NULL;
 }
 
 void notify_group_stats(notify_group *g, int *waiting, int *shared,

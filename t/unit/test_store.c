@@ -338,8 +338,7 @@ static void run_workers(worker *w, int bad_every)
                          APR_SUCCESS);
         ck_assert_int_eq(notify_store_connection_init(&w[i].db, w[i].p),
                          APR_SUCCESS);
-        notify_store_set_write_lock(&w[i].db, glock);
-        notify_store_set_group(&w[i].db, group);
+        notify_store_set_writers(&w[i].db, glock, group);
     }
     for (i = 0; i < GROUP_THREADS; i++) {
         ck_assert_int_eq(apr_thread_create(&t[i], NULL, group_worker, &w[i],
