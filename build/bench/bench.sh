@@ -67,6 +67,10 @@ if [[ $(id -u) -eq 0 ]]; then
     echo "bench.sh runs as an unprivileged user: use 'make bench'" >&2
     exit 1
 fi
+if [[ -n $soak ]] && ((soak < 20)); then
+    echo "SOAK is in seconds, at least 20 (e.g. SOAK=300)" >&2
+    exit 1
+fi
 tools=(wrk perl sqlite3 ps)
 [[ ${MODE:-} != profile ]] || tools+=(valgrind callgrind_annotate callgrind_control)
 for tool in "${tools[@]}"; do
@@ -227,6 +231,21 @@ teardown_db() {
     return 0
 }
 
+# A fresh database $1, the configs, and the mock Mandrill started (httpd
+# itself is started by the caller: under callgrind when profiling).
+servers_up() {
+    setup_db "$1"
+    fill "$repo/build/bench/httpd.conf.in" httpd
+    fill "$repo/build/bench/mock-mandrill.conf.in" mock
+    start_server mock
+}
+
+servers_down() {
+    stop_server httpd
+    stop_server mock
+    teardown_db
+}
+
 # ---- the scenarios ----
 
 declare -A path method body want status_name
@@ -244,22 +263,36 @@ status_name[invalid]=invalid-param
 # SCENARIOS picks some (static is always measured first: it is the ceiling).
 read -r -a scenarios <<<"static ${SCENARIOS:-app session email invalid}"
 
-# One request of a scenario, checked: HTTP code and the answer's status.
-# Saves the answer of an application create as the static file.
-preflight() {
-    local s=$1 out
-    out=$(perl -MHTTP::Tiny -e '
-        my ($url, $method, $file) = @ARGV;
+# $2 requests of scenario $1 on one keep-alive connection; prints how
+# many were not answered with the expected HTTP code, then the last
+# answer's code, then its body.
+send() {
+    perl -MHTTP::Tiny -e '
+        my ($url, $method, $file, $n, $want) = @ARGV;
         my %o = (headers => {});
         if ($file) {
             local $/; open my $f, "<", $file or die "$file: $!"; $o{content} = <$f>;
             $o{headers}{"Content-Type"} = "application/json";
         }
-        my $r = HTTP::Tiny->new(timeout => 10)->request($method, $url, \%o);
-        print "$r->{status}\n$r->{content}";
-    ' "http://127.0.0.1:$port${path[$s]}" "${method[$s]}" \
-        "${body[$s]:+$work/${body[$s]}}")
-    local code=${out%%$'\n'*} answer=${out#*$'\n'}
+        my $ua = HTTP::Tiny->new(timeout => 60, keep_alive => 1);
+        my ($bad, $r) = (0);
+        for (1 .. $n) {
+            $r = $ua->request($method, $url, \%o);
+            $bad++ if $r->{status} != $want;
+        }
+        print "$bad\n$r->{status}\n$r->{content}";
+    ' "http://127.0.0.1:$port${path[$1]}" "${method[$1]}" \
+        "${body[$1]:+$work/${body[$1]}}" "$2" "${want[$1]}"
+}
+
+# One request of a scenario, checked: HTTP code and the answer's status.
+# Saves the answer of an application create as the static file.
+preflight() {
+    local s=$1 out code answer
+    out=$(send "$s" 1)
+    out=${out#*$'\n'}
+    code=${out%%$'\n'*}
+    answer=${out#*$'\n'}
     if [[ $code != "${want[$s]}" ]] ||
         { [[ -n ${status_name[$s]:-} ]] &&
             [[ $answer != *"\"status\":\"${status_name[$s]}\""* ]]; }; then
@@ -342,10 +375,7 @@ results=()
 
 bench_db() {
     local dbname=$1 s c r from rss0 rss1 ratio
-    setup_db "$dbname"
-    fill "$repo/build/bench/httpd.conf.in" httpd
-    fill "$repo/build/bench/mock-mandrill.conf.in" mock
-    start_server mock
+    servers_up "$dbname"
     start_server httpd
     rss0=$(rss)
     for s in app "${scenarios[@]}"; do
@@ -378,9 +408,7 @@ bench_db() {
         fail "$dbname: error_log has warnings or errors:"
         echo "$bad" | head -n 20 >&2
     fi
-    stop_server httpd
-    stop_server mock
-    teardown_db
+    servers_down
 }
 
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
@@ -451,10 +479,7 @@ target() { # label, 1 when met
 
 soak_db() {
     local dbname=$1 s pids=() from t samples=() first last kib i n
-    setup_db "$dbname"
-    fill "$repo/build/bench/httpd.conf.in" httpd
-    fill "$repo/build/bench/mock-mandrill.conf.in" mock
-    start_server mock
+    servers_up "$dbname"
     start_server httpd
     for s in app session email invalid; do
         preflight "$s" || return 1
@@ -503,43 +528,24 @@ soak_db() {
     else
         echo "  error_log: clean (nothing at warn or above)"
     fi
-    stop_server httpd
-    stop_server mock
-    teardown_db
+    servers_down
 }
 
-if [[ -n $soak ]] && ((soak < 20)); then
-    echo "SOAK is in seconds, at least 20 (e.g. SOAK=300)" >&2
-    exit 1
-fi
 # ---- profile ----
 
 # $2 requests of scenario $1, one connection, each answer checked.
 drive() {
-    perl -MHTTP::Tiny -e '
-        my ($url, $method, $file, $n, $want) = @ARGV;
-        my %o = (headers => {});
-        if ($file) {
-            local $/; open my $f, "<", $file or die "$file: $!"; $o{content} = <$f>;
-            $o{headers}{"Content-Type"} = "application/json";
-        }
-        my $ua = HTTP::Tiny->new(timeout => 60, keep_alive => 1);
-        my $bad = 0;
-        for (1 .. $n) {
-            my $r = $ua->request($method, $url, \%o);
-            $bad++ if $r->{status} != $want;
-        }
-        die "$bad of $n answers were not $want\n" if $bad;
-    ' "http://127.0.0.1:$port${path[$1]}" "${method[$1]}" \
-        "${body[$1]:+$work/${body[$1]}}" "$2" "${want[$1]}"
+    local bad
+    bad=$(send "$1" "$2" | head -n 1)
+    if [[ $bad != 0 ]]; then
+        echo "${bad:-all} of $2 answers were not ${want[$1]}" >&2
+        return 1
+    fi
 }
 
 profile_db() {
     local dbname=$1 s vpid out total
-    setup_db "$dbname"
-    fill "$repo/build/bench/httpd.conf.in" httpd
-    fill "$repo/build/bench/mock-mandrill.conf.in" mock
-    start_server mock
+    servers_up "$dbname"
     for s in $profile_scenarios; do
         out=$work/callgrind.$dbname.$s
         valgrind --tool=callgrind --toggle-collect=ap_read_request \
@@ -574,8 +580,7 @@ profile_db() {
         callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
             awk '/^-+$/ { n++ } n >= 3 && NF' | sed -n '2,26p'
     done
-    stop_server mock
-    teardown_db
+    servers_down
 }
 
 port=$(free_port)
