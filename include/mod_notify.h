@@ -1,17 +1,33 @@
-/* httpd glue shared by the module's files: configuration and hooks. */
+/* httpd glue shared by the module's mod_notify_*.c files: configuration,
+ * the per-process state and the hooks. The rules live in the APR-only
+ * core (notify_*.c); these files only wire httpd to it. */
 #ifndef MOD_NOTIFY_H
 #define MOD_NOTIFY_H
 
 #include <httpd.h>
 #include <http_config.h>
+#include <apr_dbd.h>
+#include <mod_dbd.h>
 
+#include "notify_db.h"
+#include "notify_http.h"
+#include "notify_route_cache.h"
+#include "notify_settings.h"
+#include "notify_writer.h"
 
 extern module AP_MODULE_DECLARE_DATA notify_module;
 
 #define NOTIFY_UNSET -1
 
+/* Where a notify-create handler was set, for "the exact create path". */
+typedef enum {
+    NOTIFY_PATH_UNSET = 0,
+    NOTIFY_PATH_EXACT, /* a <Location> path: only it answers */
+    NOTIFY_PATH_ANY    /* a pattern or another section: not compared */
+} notify_path_kind_e;
+
 /* Per-directory (and per-server default) settings; NOTIFY_UNSET or NULL
- * means "inherit", notify_settings() resolves the defaults. */
+ * means "inherit", notify_settings_get() resolves the defaults. */
 typedef struct {
     int route_registry;
     const char *route_name;
@@ -22,28 +38,17 @@ typedef struct {
     const char *mandrill_url;
     apr_int64_t mandrill_timeout;
     apr_int64_t idempotency_window;
+    notify_path_kind_e create_path_kind;
+    const char *create_path; /* NOTIFY_PATH_EXACT: without trailing '/' */
 } notify_dir_conf;
 
 /* Server-only settings. */
 typedef struct {
     apr_int64_t route_cache_seconds;
     apr_int64_t session_touch_interval;
+    int uses_module; /* a notify handler is set in this server (or the
+                        main server, whose Locations it inherits) */
 } notify_srv_conf;
-
-/* Every setting resolved for one request. */
-typedef struct {
-    int route_registry;
-    const char *route_name;
-    apr_int64_t route_cache_seconds;
-    apr_int64_t session_max_age;
-    apr_int64_t session_idle_timeout;
-    apr_int64_t session_touch_interval;
-    apr_int64_t max_body;
-    const char *mandrill_key;
-    const char *mandrill_url;
-    apr_int64_t mandrill_timeout;
-    apr_int64_t idempotency_window;
-} notify_settings;
 
 extern const command_rec notify_directives[];
 void *notify_create_dir_conf(apr_pool_t *p, char *dir);
@@ -52,14 +57,40 @@ void *notify_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *notify_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 void notify_settings_get(request_rec *r, notify_settings *out);
 
-/* The handlers (notify-create, notify-api). */
-/* The mutex type of the SQLite write lock (httpd's Mutex directive). */
-#define NOTIFY_WRITE_MUTEX "notify-sqlite-write"
-int notify_handler(request_rec *r);
-int notify_handler_init(apr_pool_t *pconf, server_rec *s);
-void notify_child_init(apr_pool_t *pchild, server_rec *s);
+/* What a process keeps between requests: mod_dbd's functions and the
+ * statements (post_config), the rest created in child_init. */
+typedef struct {
+    APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open;
+    APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close;
+    const notify_statement *statements;
+    notify_http *http; /* the providers' client */
+    notify_route_cache *routes;
+    notify_writers *writers; /* SQLite: one turn per database */
+    volatile apr_time_t last_purge;
+} notify_proc;
 
-/* JSON in place of httpd's own error pages inside the API. */
+extern notify_proc notify_process;
+
+/* mod_notify_dbd.c: the statements given to mod_dbd for every server
+ * that uses the module (post_config, before mod_dbd's), and connections
+ * for one request. */
+int notify_dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+
+/* A request's use of a connection (the baton of notify_env). */
+typedef struct {
+    request_rec *r;
+    ap_dbd_t *dbd; /* held, or NULL */
+    notify_db db;
+} notify_dbd_use;
+
+apr_status_t notify_dbd_open(void *use, notify_db **db, const char **why);
+void notify_dbd_close(void *use, notify_db *db);
+
+/* mod_notify_handler.c: the notify-create and notify-api handlers. */
+int notify_handler(request_rec *r);
+
+/* mod_notify_errors.c: JSON in place of httpd's own error pages inside
+ * the API. */
 void notify_errors_register(void);
 
 #endif

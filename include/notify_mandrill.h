@@ -1,12 +1,14 @@
-/* Mandrill's messages/send.json: the request built from a notification,
- * and the answer (or the transport failure) read into a proof. */
+/* Email through Mandrill's messages/send.json (SPEC sections 5 and 9):
+ * the request built from a notification, and the answer (or the
+ * transport failure) read into a proof and a verdict. */
 #ifndef NOTIFY_MANDRILL_H
 #define NOTIFY_MANDRILL_H
 
 #include <apr_tables.h>
 
-#include "notify_http.h"
-#include "notify_render.h"
+#include "notify_provider.h"
+
+extern const notify_provider notify_mandrill_provider;
 
 typedef struct {
     const char *email;
@@ -18,19 +20,21 @@ typedef struct {
 apr_array_header_t *notify_mandrill_recipients(apr_pool_t *p,
                                                const notify_values *v);
 
-/* The JSON request body (it holds the key: never log it). */
+/* The JSON request body, with metadata {notification_id, attempt} (it
+ * holds the key: never log it). */
 const char *notify_mandrill_request(apr_pool_t *p, const char *key,
                                     const notify_values *v,
                                     const apr_array_header_t *rcpts,
+                                    apr_int64_t id, int attempt,
                                     apr_size_t *len);
 
-/* Reads the exchange: `sent` is the transport status and res what came
- * back. Fills proof (one entry per recipient) and returns 1 when at least
- * one recipient was accepted (sent, queued, scheduled); else 0 and
- * *reason says why, in words fit for a log and the dev team. */
-int notify_mandrill_outcome(apr_pool_t *p, apr_status_t sent,
-                            const notify_http_result *res,
-                            const apr_array_header_t *rcpts,
-                            notify_proof *proof, const char **reason);
+/* Reads an exchange: `sent` is the transport status and res what came
+ * back. Fills out's proof with one entry per address of rcpts, in order
+ * (an address the answer has no usable entry for is an error of its
+ * own), its verdict and, unless accepted, its reason. */
+void notify_mandrill_outcome(apr_pool_t *p, apr_status_t sent,
+                             const notify_http_result *res,
+                             const apr_array_header_t *rcpts,
+                             notify_attempt *out);
 
 #endif

@@ -1,5 +1,5 @@
 /* The parameter set of the create route: one table (NOTIFY_PARAM_TABLE) is
- * the truth for names, order, types and limits. Decoding (JSON or form)
+ * the truth for names, order, types and limits. Decoding (notify_decode.h)
  * fills a notify_input; validation turns it into a notify_values whose
  * strings are normalised and ready for storage and rendering. */
 #ifndef NOTIFY_PARAMS_H
@@ -7,7 +7,7 @@
 
 #include <apr_pools.h>
 
-#include "notify_status.h"
+#include "notify_error.h"
 
 typedef enum {
     NOTIFY_K_TOKEN,      /* non-empty string, never echoed */
@@ -31,35 +31,35 @@ typedef enum {
 
 /* The table, in the order of SPEC section 2: validation errors rank in this
  * order, and the answer lists fields in it. Column names equal the names. */
-#define NOTIFY_PARAM_TABLE(X)                                                 \
-    X(TOKEN, "token", NOTIFY_K_TOKEN, NOTIFY_F_REQUEST)                       \
-    X(VIEW, "view", NOTIFY_K_VIEW, NOTIFY_F_REQUEST)                          \
-    X(KEY, "key", NOTIFY_K_STRING, 0)                                         \
-    X(STATUS, "status", NOTIFY_K_STRING, 0)                                   \
-    X(EMAIL_FROM, "email_from", NOTIFY_K_EMAIL, 0)                            \
-    X(EMAIL_SUBJECT, "email_subject", NOTIFY_K_STRING, 0)                     \
-    X(EMAIL_TECHNICIAN, "email_technician", NOTIFY_K_STRING, 0)               \
-    X(USER_ID, "user_id", NOTIFY_K_ID, 0)                                     \
-    X(OLIO_ID, "olio_id", NOTIFY_K_ID, 0)                                     \
-    X(TOUR_ID, "tour_id", NOTIFY_K_ID, 0)                                     \
-    X(CLIENT_ID, "client_id", NOTIFY_K_ID, 0)                                 \
-    X(EMAIL_TO, "email_to", NOTIFY_K_EMAIL_LIST, 0)                           \
-    X(EMAIL_CC, "email_cc", NOTIFY_K_EMAIL_LIST, 0)                           \
-    X(EMAIL_BCC, "email_bcc", NOTIFY_K_EMAIL_LIST, 0)                         \
-    X(EMAIL_BODY, "email_body", NOTIFY_K_TEXT, 0)                             \
-    X(NOTIFYABLE_TYPE, "notifyable_type", NOTIFY_K_STRING, 0)                 \
-    X(NOTIFYABLE_ID, "notifyable_id", NOTIFY_K_BIGINT, 0)                     \
-    X(UPDATED_AT_FM, "updated_at_fm", NOTIFY_K_DATETIME, NOTIFY_F_INTERNAL)   \
-    X(CREATED_AT_FM, "created_at_fm", NOTIFY_K_DATETIME, NOTIFY_F_INTERNAL)   \
-    X(PROCESSED_AT, "processed_at", NOTIFY_K_DATETIME, 0)                     \
-    X(PROCESSED_AT_FM, "processed_at_fm", NOTIFY_K_DATETIME,                  \
-      NOTIFY_F_INTERNAL)                                                      \
-    X(UPDATED_IN, "updated_in", NOTIFY_K_STRING, 0)                           \
-    X(PROCESSED, "processed", NOTIFY_K_FLAG, 0)                               \
-    X(NOTIFICATION_TYPE, "notification_type", NOTIFY_K_STRING, 0)             \
-    X(PHONE_FROM, "phone_from", NOTIFY_K_PHONE, 0)                            \
-    X(PHONE_TO, "phone_to", NOTIFY_K_PHONE, 0)                                \
-    X(MEDIA_URL, "media_url", NOTIFY_K_URL, 0)                                \
+#define NOTIFY_PARAM_TABLE(X)                                                  \
+    X(TOKEN, "token", NOTIFY_K_TOKEN, NOTIFY_F_REQUEST)                        \
+    X(VIEW, "view", NOTIFY_K_VIEW, NOTIFY_F_REQUEST)                           \
+    X(KEY, "key", NOTIFY_K_STRING, 0)                                          \
+    X(STATUS, "status", NOTIFY_K_STRING, 0)                                    \
+    X(EMAIL_FROM, "email_from", NOTIFY_K_EMAIL, 0)                             \
+    X(EMAIL_SUBJECT, "email_subject", NOTIFY_K_STRING, 0)                      \
+    X(EMAIL_TECHNICIAN, "email_technician", NOTIFY_K_STRING, 0)                \
+    X(USER_ID, "user_id", NOTIFY_K_ID, 0)                                      \
+    X(OLIO_ID, "olio_id", NOTIFY_K_ID, 0)                                      \
+    X(TOUR_ID, "tour_id", NOTIFY_K_ID, 0)                                      \
+    X(CLIENT_ID, "client_id", NOTIFY_K_ID, 0)                                  \
+    X(EMAIL_TO, "email_to", NOTIFY_K_EMAIL_LIST, 0)                            \
+    X(EMAIL_CC, "email_cc", NOTIFY_K_EMAIL_LIST, 0)                            \
+    X(EMAIL_BCC, "email_bcc", NOTIFY_K_EMAIL_LIST, 0)                          \
+    X(EMAIL_BODY, "email_body", NOTIFY_K_TEXT, 0)                              \
+    X(NOTIFYABLE_TYPE, "notifyable_type", NOTIFY_K_STRING, 0)                  \
+    X(NOTIFYABLE_ID, "notifyable_id", NOTIFY_K_BIGINT, 0)                      \
+    X(UPDATED_AT_FM, "updated_at_fm", NOTIFY_K_DATETIME, NOTIFY_F_INTERNAL)    \
+    X(CREATED_AT_FM, "created_at_fm", NOTIFY_K_DATETIME, NOTIFY_F_INTERNAL)    \
+    X(PROCESSED_AT, "processed_at", NOTIFY_K_DATETIME, 0)                      \
+    X(PROCESSED_AT_FM, "processed_at_fm", NOTIFY_K_DATETIME,                   \
+      NOTIFY_F_INTERNAL)                                                       \
+    X(UPDATED_IN, "updated_in", NOTIFY_K_STRING, 0)                            \
+    X(PROCESSED, "processed", NOTIFY_K_FLAG, 0)                                \
+    X(NOTIFICATION_TYPE, "notification_type", NOTIFY_K_STRING, 0)              \
+    X(PHONE_FROM, "phone_from", NOTIFY_K_PHONE, 0)                             \
+    X(PHONE_TO, "phone_to", NOTIFY_K_PHONE, 0)                                 \
+    X(MEDIA_URL, "media_url", NOTIFY_K_URL, 0)                                 \
     X(EXTENSION, "extension", NOTIFY_K_STRING, 0)
 
 #define NOTIFY_PARAM_ENUM(id, name, kind, flags) NOTIFY_P_##id,
@@ -85,7 +85,7 @@ typedef enum {
     NOTIFY_V_NULL,
     NOTIFY_V_STRING,
     NOTIFY_V_INTEGER,
-    NOTIFY_V_BIGNUM, /* an integral number beyond 64 bits */
+    NOTIFY_V_BIGNUM, /* an integer beyond 64 bits: str holds its digits */
     NOTIFY_V_REAL,
     NOTIFY_V_BOOL,
     NOTIFY_V_COMPOUND /* array or object */
@@ -93,7 +93,8 @@ typedef enum {
 
 typedef struct {
     notify_vtype_e type;
-    const char *str; /* NOTIFY_V_STRING: bytes (NUL-terminated copy) */
+    const char *str; /* NOTIFY_V_STRING: bytes (NUL-terminated copy);
+                        NOTIFY_V_BIGNUM: the number as written */
     apr_size_t len;
     apr_int64_t num; /* NOTIFY_V_INTEGER value, NOTIFY_V_BOOL 0/1 */
     int dup;         /* given more than once */
@@ -117,28 +118,6 @@ typedef struct {
     const char *val[NOTIFY_P_COUNT];
     notify_view_e view;
 } notify_values;
-
-/* Why a step refused the request: the status, the parameter it names (or
- * NULL) and a message for the caller (or NULL for the default). */
-typedef struct {
-    notify_status_e status;
-    const char *param;
-    const char *message;
-} notify_error;
-
-/* Sets *err and returns its status. */
-notify_status_e notify_fail(notify_error *err, notify_status_e st,
-                            const char *param, const char *message);
-
-/* Decodes an application/json body (an object) into in. */
-notify_status_e notify_decode_json(apr_pool_t *p, const char *body,
-                                   apr_size_t len, notify_input *in,
-                                   notify_error *err);
-
-/* Decodes an application/x-www-form-urlencoded body into in. */
-notify_status_e notify_decode_form(apr_pool_t *p, const char *body,
-                                   apr_size_t len, notify_input *in,
-                                   notify_error *err);
 
 /* The token, once present and a non-empty string (missing-param or
  * invalid-param otherwise). */

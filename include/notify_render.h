@@ -5,29 +5,7 @@
 #include <apr_pools.h>
 
 #include "notify_params.h"
-
-/* What one recipient's delivery did (SPEC section 3, data.proof). */
-typedef struct {
-    const char *email;
-    const char *type; /* to, cc, bcc */
-    const char *status;
-    const char *provider_id;
-    const char *reject_reason;
-    const char *error;
-} notify_recipient;
-
-/* The proof of an email delivery through Mandrill; NULL: nothing sent. */
-typedef struct {
-    int count;
-    notify_recipient *recipients;
-} notify_proof;
-
-/* The stored row's own columns (the rest is in notify_values). */
-typedef struct {
-    apr_int64_t id;
-    const char *created_at;
-    const char *updated_at;
-} notify_row;
+#include "notify_types.h"
 
 /* A session as the client-required answer shows it. */
 typedef struct {
@@ -48,9 +26,13 @@ const char *notify_render_client_required(apr_pool_t *p,
                                           const notify_session_view *s,
                                           apr_size_t *len);
 
-/* action-successful or mandrill-email-failed with data.notification in
- * the requested view, and data.proof where the view or status asks. */
+/* An answer about a stored notification (action-successful, a provider's
+ * failed status, application-crash after the store): data.notification
+ * in the requested view, and data.proof (NULL: nothing sent) where the
+ * view asks or the status is a provider's failure. message NULL: the
+ * status's default. */
 const char *notify_render_notification(apr_pool_t *p, notify_status_e st,
+                                       const char *message,
                                        const notify_values *v,
                                        const notify_row *row,
                                        const notify_proof *proof,

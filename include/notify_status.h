@@ -34,6 +34,10 @@ typedef struct {
 /* The row of the table for st (st must be below NOTIFY_STATUS_COUNT). */
 const notify_status_info *notify_status(notify_status_e st);
 
+/* Whether st says a provider did not accept a stored notification
+ * (mandrill-email-failed): such an answer always carries data.proof. */
+int notify_status_is_delivery_failure(notify_status_e st);
+
 /* The status whose wire name is name, or NOTIFY_STATUS_COUNT. */
 notify_status_e notify_status_by_name(const char *name);
 

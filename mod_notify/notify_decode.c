@@ -1,6 +1,6 @@
-/* Request bodies to notify_input: JSON through jansson, forms through
- * libcurl's percent-decoder. Only structure is judged here (what makes a
- * body undecodable); the values are judged by notify_validate(). */
+/* notify_decode.h: JSON through jansson, forms through libcurl's
+ * percent-decoder. */
+#include <errno.h>
 #include <string.h>
 
 #include <apr_lib.h>
@@ -8,20 +8,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "notify_params.h"
-#include "notify_validate.h"
-
-/* SPEC: the outer object is level 1, level 33 is too deep. */
-#define NOTIFY_MAX_DEPTH 32
-
-notify_status_e notify_fail(notify_error *err, notify_status_e st,
-                            const char *param, const char *message)
-{
-    err->status = st;
-    err->param = param;
-    err->message = message;
-    return st;
-}
+#include "notify_decode.h"
+#include "notify_utf8.h"
 
 static void input_reset(notify_input *in)
 {
@@ -90,33 +78,17 @@ static int json_depth(json_t *v, int level)
     return deepest;
 }
 
-/* With JSON_DECODE_INT_AS_REAL (the retry after an integer overflow) every
- * integer arrives as a real: integral values are told apart again here. */
-static void json_number_raw(json_t *v, int ints_as_real, notify_raw *raw)
+static void json_number_raw(json_t *v, notify_raw *raw)
 {
-    double d;
-
     if (json_is_integer(v)) {
         raw->type = NOTIFY_V_INTEGER;
         raw->num = json_integer_value(v);
         return;
     }
-    d = json_real_value(v);
     raw->type = NOTIFY_V_REAL;
-    if (!ints_as_real) {
-        return;
-    }
-    if (d >= 9223372036854775807.0 || d <= -9223372036854775807.0) {
-        raw->type = NOTIFY_V_BIGNUM;
-    }
-    else if (d == (double)(apr_int64_t)d) {
-        raw->type = NOTIFY_V_INTEGER;
-        raw->num = (apr_int64_t)d;
-    }
 }
 
-static void json_to_raw(apr_pool_t *p, json_t *v, int ints_as_real,
-                        notify_raw *raw)
+static void json_to_raw(apr_pool_t *p, json_t *v, notify_raw *raw)
 {
     memset(raw, 0, sizeof(*raw));
     switch (json_typeof(v)) {
@@ -127,7 +99,7 @@ static void json_to_raw(apr_pool_t *p, json_t *v, int ints_as_real,
         break;
     case JSON_INTEGER:
     case JSON_REAL:
-        json_number_raw(v, ints_as_real, raw);
+        json_number_raw(v, raw);
         break;
     case JSON_TRUE:
     case JSON_FALSE:
@@ -160,36 +132,196 @@ static const char *duplicate_key(apr_pool_t *p, const json_error_t *jerr)
     if (!end || end <= near) {
         return NULL;
     }
-    key = json_loadb(near, end - near, JSON_DECODE_ANY | JSON_ALLOW_NUL,
-                     NULL);
+    key = json_loadb(near, end - near, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     if (json_is_string(key)) {
-        name = apr_pstrmemdup(p, json_string_value(key),
-                              json_string_length(key));
+        name =
+            apr_pstrmemdup(p, json_string_value(key), json_string_length(key));
     }
     json_decref(key);
     return name;
 }
 
 static json_t *json_parse(apr_pool_t *p, const char *body, apr_size_t len,
-                          int *ints_as_real, const char **dup)
+                          int *overflow, const char **dup)
 {
     size_t flags = JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
     json_error_t jerr;
     json_t *root;
 
-    *ints_as_real = 0;
+    *overflow = 0;
     *dup = NULL;
-    root = json_loadb(body, len, flags, &jerr);
-    if (!root && json_error_code(&jerr) == json_error_duplicate_key) {
-        *dup = duplicate_key(p, &jerr);
-        flags &= ~JSON_REJECT_DUPLICATES;
+    /* jansson stops at the first of the two it meets, in body order. */
+    for (;;) {
         root = json_loadb(body, len, flags, &jerr);
-    }
-    if (!root && json_error_code(&jerr) == json_error_numeric_overflow) {
-        *ints_as_real = 1;
-        root = json_loadb(body, len, flags | JSON_DECODE_INT_AS_REAL, &jerr);
+        if (root) {
+            break;
+        }
+        if (json_error_code(&jerr) == json_error_duplicate_key &&
+            (flags & JSON_REJECT_DUPLICATES)) {
+            *dup = duplicate_key(p, &jerr);
+            flags &= ~JSON_REJECT_DUPLICATES;
+        }
+        else if (json_error_code(&jerr) == json_error_numeric_overflow &&
+                 !(flags & JSON_DECODE_INT_AS_REAL)) {
+            *overflow = 1;
+            flags |= JSON_DECODE_INT_AS_REAL;
+        }
+        else {
+            break;
+        }
     }
     return root;
+}
+
+/* ---- integers beyond 64 bits ----
+ *
+ * jansson refuses an integer beyond 64 bits, and JSON_DECODE_INT_AS_REAL
+ * keeps only a double's digits, while SPEC stores an id sent as a number
+ * of any size as its exact decimal text. jansson has no raw-number mode,
+ * so when it reported an overflow (and then accepted the body with
+ * integers read as reals) the top-level members are walked once more to
+ * find each number's text. The body is known to be valid JSON here; the
+ * walk only needs strings, nesting and number tokens, and jansson still
+ * decodes every key. */
+typedef struct {
+    const char *s, *end;
+} cursor;
+
+static void skip_ws(cursor *c)
+{
+    while (c->s < c->end && strchr(" \t\r\n", *c->s) && *c->s) {
+        c->s++;
+    }
+}
+
+/* Past a string token; c->s is on its opening quote. */
+static void skip_string(cursor *c)
+{
+    for (c->s++; c->s < c->end && *c->s != '"'; c->s++) {
+        if (*c->s == '\\') {
+            c->s++;
+        }
+    }
+    if (c->s < c->end) {
+        c->s++;
+    }
+}
+
+/* Up to the ',' or '}' after one value of any kind. */
+static void skip_value(cursor *c)
+{
+    int depth = 0;
+
+    while (c->s < c->end) {
+        char ch = *c->s;
+        if (ch == '"') {
+            skip_string(c);
+            continue;
+        }
+        if (depth == 0 && (ch == ',' || ch == '}' || ch == ']')) {
+            return;
+        }
+        if (ch == '{' || ch == '[') {
+            depth++;
+        }
+        else if (ch == '}' || ch == ']') {
+            depth--;
+        }
+        c->s++;
+    }
+}
+
+static int integer_text(const char *s, apr_size_t len)
+{
+    apr_size_t i = (len > 0 && s[0] == '-');
+
+    if (i == len) {
+        return 0;
+    }
+    for (; i < len; i++) {
+        if (!apr_isdigit(s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A number given as text: an integer (its value, or its digits beyond 64
+ * bits) or not (a fraction or an exponent: NOTIFY_V_REAL). */
+static void number_text_raw(apr_pool_t *p, const char *s, apr_size_t len,
+                            notify_raw *raw)
+{
+    char *end;
+    apr_int64_t v;
+
+    if (!integer_text(s, len)) {
+        raw->type = NOTIFY_V_REAL;
+        return;
+    }
+    errno = 0;
+    v = apr_strtoi64(apr_pstrmemdup(p, s, len), &end, 10);
+    if (errno == 0 && !*end) {
+        raw->type = NOTIFY_V_INTEGER;
+        raw->num = v;
+        return;
+    }
+    raw->type = NOTIFY_V_BIGNUM;
+    raw->str = apr_pstrmemdup(p, s, len);
+    raw->len = len;
+}
+
+/* Sets each top-level member given as a number from its text. */
+static void exact_numbers(apr_pool_t *p, const char *body, apr_size_t len,
+                          notify_input *in)
+{
+    cursor c = {body, body + len};
+
+    skip_ws(&c);
+    if (c.s >= c.end || *c.s != '{') {
+        return;
+    }
+    c.s++;
+    for (;;) {
+        const char *key_start, *val;
+        json_t *key;
+        notify_param_e id = NOTIFY_P_COUNT;
+
+        skip_ws(&c);
+        if (c.s >= c.end || *c.s != '"') {
+            return;
+        }
+        key_start = c.s;
+        skip_string(&c);
+        key = json_loadb(key_start, c.s - key_start,
+                         JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        if (json_is_string(key)) {
+            id = notify_param_lookup(json_string_value(key),
+                                     json_string_length(key));
+        }
+        json_decref(key);
+        skip_ws(&c);
+        if (c.s >= c.end || *c.s != ':') {
+            return;
+        }
+        c.s++;
+        skip_ws(&c);
+        val = c.s;
+        skip_value(&c);
+        if (id != NOTIFY_P_COUNT && !in->raw[id].dup &&
+            (in->raw[id].type == NOTIFY_V_REAL ||
+             in->raw[id].type == NOTIFY_V_INTEGER)) {
+            const char *e = c.s;
+            while (e > val && strchr(" \t\r\n", e[-1])) {
+                e--;
+            }
+            number_text_raw(p, val, e - val, &in->raw[id]);
+        }
+        skip_ws(&c);
+        if (c.s >= c.end || *c.s != ',') {
+            return;
+        }
+        c.s++;
+    }
 }
 
 static int only_whitespace(const char *s, apr_size_t len)
@@ -197,7 +329,7 @@ static int only_whitespace(const char *s, apr_size_t len)
     apr_size_t i;
 
     for (i = 0; i < len; i++) {
-        if (!strchr(" \t\r\n", s[i])) {
+        if (!strchr(" \t\r\n", s[i]) || !s[i]) {
             return 0;
         }
     }
@@ -208,7 +340,7 @@ notify_status_e notify_decode_json(apr_pool_t *p, const char *body,
                                    apr_size_t len, notify_input *in,
                                    notify_error *err)
 {
-    int ints_as_real;
+    int overflow;
     const char *dup;
     json_t *root;
     void *it;
@@ -217,7 +349,7 @@ notify_status_e notify_decode_json(apr_pool_t *p, const char *body,
     if (only_whitespace(body, len)) {
         return NOTIFY_ACTION_SUCCESSFUL;
     }
-    root = json_parse(p, body, len, &ints_as_real, &dup);
+    root = json_parse(p, body, len, &overflow, &dup);
     if (!root) {
         return notify_fail(err, NOTIFY_INVALID_ENCODED_PARAMS, NULL,
                            "The body is not valid JSON.");
@@ -231,14 +363,17 @@ notify_status_e notify_decode_json(apr_pool_t *p, const char *body,
     for (it = json_object_iter(root); it;
          it = json_object_iter_next(root, it)) {
         notify_raw raw;
-        json_to_raw(p, json_object_iter_value(it), ints_as_real, &raw);
-        input_put(p, in, json_object_iter_key(it),
-                  json_object_iter_key_len(it), &raw);
+        json_to_raw(p, json_object_iter_value(it), &raw);
+        input_put(p, in, json_object_iter_key(it), json_object_iter_key_len(it),
+                  &raw);
     }
     if (dup) {
         mark_duplicate(in, dup);
     }
     json_decref(root);
+    if (overflow) {
+        exact_numbers(p, body, len, in);
+    }
     return NOTIFY_ACTION_SUCCESSFUL;
 }
 
@@ -247,9 +382,8 @@ static int percent_escapes_valid(const char *s, apr_size_t len)
     apr_size_t i;
 
     for (i = 0; i < len; i++) {
-        if (s[i] == '%' &&
-            (i + 2 >= len || !apr_isxdigit(s[i + 1]) ||
-             !apr_isxdigit(s[i + 2]))) {
+        if (s[i] == '%' && (i + 2 >= len || !apr_isxdigit(s[i + 1]) ||
+                            !apr_isxdigit(s[i + 2]))) {
             return 0;
         }
     }

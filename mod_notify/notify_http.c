@@ -1,8 +1,7 @@
-/* libcurl as a long-running server should use it: handles reused (their
- * connection cache keeps the provider's connection alive), a failed
- * handle dropped, no signals, bounded time and answer size, no redirects,
- * TLS verification on. The request body may hold secrets: nothing here
- * logs it, and curl's verbose mode stays off. */
+/* libcurl as a long-running server should use it: handles reused and
+ * reset before each use (their connection cache keeps the provider's
+ * connection alive), a failed handle dropped, no signals, bounded time
+ * and answer size, no redirects, TLS verification on. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -79,6 +78,9 @@ static CURL *take(notify_http *c)
 static void give_back(notify_http *c, CURL *h, int healthy)
 {
     if (healthy) {
+        /* No option of this use survives (they point into its memory);
+         * the handle's connections do. */
+        curl_easy_reset(h);
         lock(c);
         if (c->nidle < c->max_idle) {
             c->idle[c->nidle++] = h;
@@ -124,70 +126,73 @@ static size_t on_data(char *data, size_t size, size_t n, void *baton)
     return more;
 }
 
-static int set_options(CURL *h, const char *url, const char *body,
-                       apr_size_t len, long timeout_ms,
-                       struct curl_slist *headers, answer_buf *a,
-                       char *errbuf)
+static int set_options(CURL *h, const notify_http_request *req,
+                       struct curl_slist *headers, answer_buf *a, char *errbuf)
 {
     CURLcode rc = CURLE_OK;
+    long connect_ms =
+        req->connect_timeout_ms > 0 && req->connect_timeout_ms < req->timeout_ms
+            ? req->connect_timeout_ms
+            : req->timeout_ms;
 
-#define SET(opt, val)                                                         \
-    if (rc == CURLE_OK) {                                                     \
-        rc = curl_easy_setopt(h, opt, val);                                   \
+#define SET(opt, val)                                                          \
+    if (rc == CURLE_OK) {                                                      \
+        rc = curl_easy_setopt(h, opt, val);                                    \
     }
-    SET(CURLOPT_URL, url);
+    SET(CURLOPT_URL, req->url);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    SET(CURLOPT_TIMEOUT_MS, timeout_ms);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    SET(CURLOPT_TIMEOUT_MS, req->timeout_ms);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     SET(CURLOPT_HTTPHEADER, headers);
     SET(CURLOPT_POST, 1L);
-    SET(CURLOPT_POSTFIELDS, body);
-    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    SET(CURLOPT_POSTFIELDS, req->body);
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
     SET(CURLOPT_WRITEFUNCTION, on_data);
     SET(CURLOPT_WRITEDATA, a);
     SET(CURLOPT_ERRORBUFFER, errbuf);
+    if (req->userpwd) {
+        SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        SET(CURLOPT_USERPWD, req->userpwd);
+    }
 #undef SET
     return rc == CURLE_OK;
 }
 
-apr_status_t notify_http_post_json(notify_http *c, apr_pool_t *p,
-                                   const char *url, const char *body,
-                                   apr_size_t len, long timeout_ms,
-                                   apr_size_t max_answer,
-                                   notify_http_result *res)
+apr_status_t notify_http_post(notify_http *c, apr_pool_t *p,
+                              const notify_http_request *req,
+                              notify_http_result *res)
 {
-    answer_buf a = {p, NULL, 0, 0, max_answer};
+    answer_buf a = {p, NULL, 0, 0, req->max_answer};
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *headers = NULL;
     CURL *h = take(c);
     CURLcode rc = CURLE_FAILED_INIT;
+    apr_time_t start = apr_time_now();
 
     memset(res, 0, sizeof(*res));
-    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(
+        headers, apr_pstrcat(p, "Content-Type: ", req->content_type, NULL));
     /* No "Expect: 100-continue" round trip for bodies over 1 KiB. */
     headers = curl_slist_append(headers, "Expect:");
-    if (h && headers &&
-        set_options(h, url, body, len, timeout_ms, headers, &a, errbuf)) {
+    if (h && headers && set_options(h, req, headers, &a, errbuf)) {
         rc = curl_easy_perform(h);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
-        /* The handle must not keep pointers into this request's memory. */
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     }
+    res->elapsed = apr_time_now() - start;
     curl_slist_free_all(headers);
     if (h) {
         give_back(c, h, rc == CURLE_OK);
     }
     if (rc != CURLE_OK) {
-        res->error = apr_pstrdup(p, rc == CURLE_WRITE_ERROR
-                                        ? "the answer is too large"
-                                        : (*errbuf ? errbuf
-                                                   : curl_easy_strerror(rc)));
+        res->error =
+            apr_pstrdup(p, rc == CURLE_WRITE_ERROR
+                               ? "the answer is too large"
+                               : (*errbuf ? errbuf : curl_easy_strerror(rc)));
         res->status = 0;
         return APR_EGENERAL;
     }

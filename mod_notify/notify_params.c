@@ -5,8 +5,11 @@
 
 #include <apr_strings.h>
 
+#include "notify_datetime.h"
+#include "notify_email.h"
 #include "notify_params.h"
-#include "notify_validate.h"
+#include "notify_phone.h"
+#include "notify_url.h"
 
 #define NOTIFY_PARAM_ROW(id, name, kind, flags) {name, kind, flags},
 static const notify_param_def params[NOTIFY_P_COUNT] = {
@@ -73,8 +76,7 @@ static notify_status_e invalid(apr_pool_t *p, notify_error *err,
     const char *msg;
 
     if (raw && raw->type == NOTIFY_V_STRING && raw->len <= NOTIFY_ECHO_MAX &&
-        printable_ascii(raw->str, raw->len) &&
-        strcmp(name, "token") != 0) {
+        printable_ascii(raw->str, raw->len) && strcmp(name, "token") != 0) {
         msg = apr_psprintf(p, "%s: '%s' %s", name, raw->str, why);
     }
     else {
@@ -93,8 +95,8 @@ static notify_status_e check_string(apr_pool_t *p, const notify_param_def *d,
     }
     if (raw->len > kind_max_len(d->kind)) {
         return invalid(p, err, d->name,
-                       apr_psprintf(p, "is longer than %" APR_SIZE_T_FMT
-                                       " bytes",
+                       apr_psprintf(p,
+                                    "is longer than %" APR_SIZE_T_FMT " bytes",
                                     kind_max_len(d->kind)),
                        NULL);
     }
@@ -133,12 +135,17 @@ static notify_status_e check_number_kind(apr_pool_t *p,
             *out = apr_psprintf(p, "%" APR_INT64_T_FMT, raw->num);
             return NOTIFY_ACTION_SUCCESSFUL;
         }
-        return invalid(p, err, d->name,
-                       raw->type == NOTIFY_V_BIGNUM
-                           ? "is a number beyond 64 bits; send it as a "
-                             "string"
-                           : "must be a string or an integer",
-                       NULL);
+        if (raw->type == NOTIFY_V_BIGNUM) {
+            /* SPEC 9: stored as its exact decimal text, whatever its size;
+             * the column is text, bounded like every other string. */
+            if (raw->len > kind_max_len(d->kind)) {
+                return invalid(p, err, d->name, "is longer than 255 digits",
+                               NULL);
+            }
+            *out = raw->str;
+            return NOTIFY_ACTION_SUCCESSFUL;
+        }
+        return invalid(p, err, d->name, "must be a string or an integer", NULL);
     case NOTIFY_K_BIGINT:
         if (raw->type == NOTIFY_V_INTEGER && raw->num >= 1) {
             *out = apr_psprintf(p, "%" APR_INT64_T_FMT, raw->num);
@@ -232,8 +239,7 @@ static notify_status_e check_param(apr_pool_t *p, notify_param_e id,
     case NOTIFY_V_NULL:
         return NOTIFY_ACTION_SUCCESSFUL;
     case NOTIFY_V_COMPOUND:
-        return invalid(p, err, d->name, "must not be an array or object",
-                       NULL);
+        return invalid(p, err, d->name, "must not be an array or object", NULL);
     case NOTIFY_V_STRING:
         break;
     default:
@@ -339,8 +345,8 @@ notify_status_e notify_validate(apr_pool_t *p, const notify_input *in,
 
     memset(out, 0, sizeof(*out));
     for (i = NOTIFY_P_TOKEN + 1; i < NOTIFY_P_COUNT; i++) {
-        notify_status_e st = check_param(p, (notify_param_e)i, &in->raw[i],
-                                         &out->val[i], err);
+        notify_status_e st =
+            check_param(p, (notify_param_e)i, &in->raw[i], &out->val[i], err);
         if (st != NOTIFY_ACTION_SUCCESSFUL) {
             return st;
         }

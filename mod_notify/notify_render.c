@@ -93,9 +93,9 @@ const char *notify_render_client_required(apr_pool_t *p,
     json_object_set_new_nocheck(session, "created_at",
                                 str_or_null(s->created_at));
     json_object_set_new_nocheck(session, "last_used_at",
-                        str_or_null(s->last_used_at));
+                                str_or_null(s->last_used_at));
     json_object_set_new_nocheck(session, "remember_me",
-                        json_integer(s->remember_me ? 1 : 0));
+                                json_integer(s->remember_me ? 1 : 0));
     json_object_set_new_nocheck(root, "session", session);
     return dump(p, root, len);
 }
@@ -132,6 +132,14 @@ static json_t *notification_object(const notify_values *v,
     return n;
 }
 
+/* An email recipient is shown as "email" (SPEC section 3), a phone
+ * number as "phone". */
+static const char *recipient_key(const notify_proof *proof)
+{
+    return proof->channel && strcmp(proof->channel, "sms") == 0 ? "phone"
+                                                                : "email";
+}
+
 static json_t *proof_object(const notify_proof *proof)
 {
     json_t *o, *list;
@@ -142,18 +150,19 @@ static json_t *proof_object(const notify_proof *proof)
     }
     o = json_object();
     list = json_array();
-    json_object_set_new_nocheck(o, "channel", json_string("email"));
-    json_object_set_new_nocheck(o, "provider", json_string("mandrill"));
+    json_object_set_new_nocheck(o, "channel", str_or_null(proof->channel));
+    json_object_set_new_nocheck(o, "provider", str_or_null(proof->provider));
     for (i = 0; i < proof->count; i++) {
         const notify_recipient *rc = &proof->recipients[i];
         json_t *e = json_object();
-        json_object_set_new_nocheck(e, "email", str_or_null(rc->email));
+        json_object_set_new_nocheck(e, recipient_key(proof),
+                                    str_or_null(rc->recipient));
         json_object_set_new_nocheck(e, "type", str_or_null(rc->type));
         json_object_set_new_nocheck(e, "status", str_or_null(rc->status));
         json_object_set_new_nocheck(e, "provider_id",
                                     str_or_null(rc->provider_id));
         json_object_set_new_nocheck(e, "reject_reason",
-                            str_or_null(rc->reject_reason));
+                                    str_or_null(rc->reject_reason));
         json_object_set_new_nocheck(e, "error", str_or_null(rc->error));
         json_array_append_new(list, e);
     }
@@ -162,18 +171,19 @@ static json_t *proof_object(const notify_proof *proof)
 }
 
 const char *notify_render_notification(apr_pool_t *p, notify_status_e st,
+                                       const char *message,
                                        const notify_values *v,
                                        const notify_row *row,
                                        const notify_proof *proof,
                                        apr_size_t *len)
 {
-    json_t *root = envelope(st, NULL);
+    json_t *root = envelope(st, message);
     json_t *data = json_object();
 
     json_object_set_new_nocheck(data, "notification",
                                 notification_object(v, row));
     if (v->view == NOTIFY_VIEW_WITH_PROOF ||
-        st == NOTIFY_MANDRILL_EMAIL_FAILED) {
+        notify_status_is_delivery_failure(st)) {
         json_object_set_new_nocheck(data, "proof", proof_object(proof));
     }
     json_object_set_new_nocheck(root, "data", data);

@@ -15,8 +15,7 @@ static const notify_status_info statuses[NOTIFY_STATUS_COUNT] = {
                                 "or liaison record."},
     [NOTIFY_MISSING_PARAM] = {"missing-param", 400,
                               "A required parameter is missing."},
-    [NOTIFY_INVALID_PARAM] = {"invalid-param", 400,
-                              "A parameter is invalid."},
+    [NOTIFY_INVALID_PARAM] = {"invalid-param", 400, "A parameter is invalid."},
     [NOTIFY_INVALID_CONTENT_TYPE] = {"invalid-content-type", 400,
                                      "Content type must be application/json "
                                      "or application/x-www-form-urlencoded "
@@ -35,8 +34,7 @@ static const notify_status_info statuses[NOTIFY_STATUS_COUNT] = {
     [NOTIFY_IDENTIFY_REQUEST_ERROR] = {"identify-request-error", 500,
                                        "The request could not be "
                                        "identified; try again later."},
-    [NOTIFY_ROUTE_NON_EXISTENT] = {"route-non-existent", 500,
-                                   "No such route."},
+    [NOTIFY_ROUTE_NON_EXISTENT] = {"route-non-existent", 500, "No such route."},
     [NOTIFY_APPLICATION_CRASH] = {"application-crash", 500,
                                   "Internal error; nothing was stored."},
     [NOTIFY_MANDRILL_EMAIL_FAILED] = {"mandrill-email-failed", 500,
@@ -53,6 +51,11 @@ static const notify_status_info statuses[NOTIFY_STATUS_COUNT] = {
 const notify_status_info *notify_status(notify_status_e st)
 {
     return &statuses[st];
+}
+
+int notify_status_is_delivery_failure(notify_status_e st)
+{
+    return st == NOTIFY_MANDRILL_EMAIL_FAILED;
 }
 
 notify_status_e notify_status_by_name(const char *name)

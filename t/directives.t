@@ -29,6 +29,16 @@ my @bad = (
     ['NotifyMaxBodySize 1e3'],
     ['NotifyMaxBodySize ""'],
     ['NotifyMaxBodySize 99999999999999999999999'],
+    # upper bounds: far from any overflow of what the module computes
+    ['NotifyMaxBodySize 1073741825'],
+    ['NotifyMaxBodySize 9223372036854775807'],
+    ['NotifyMandrillTimeout 3601'],
+    ['NotifyMandrillTimeout 9223372036854775807', 'location'],
+    ['NotifyIdempotencyWindow 315360001'],
+    ['NotifySessionMaxAge 315360001'],
+    ['NotifySessionIdleTimeout 9223372036854775807'],
+    ['NotifySessionTouchInterval 315360001'],
+    ['NotifyRouteCacheSeconds 86401'],
     ['NotifyMaxBodySize 12x', 'location'],
     ['NotifySessionMaxAge abc'],
     ['NotifySessionMaxAge 0', 'location'],
@@ -74,10 +84,11 @@ my @good = (
     ['NotifyMandrillURL http://127.0.0.1:9/send.json', 'location'],
     ['NotifyMandrillTimeout 1'],
     ['NotifyIdempotencyWindow 1'],
-    ['NotifyMaxBodySize 9223372036854775807'],
-    # the SQLite write lock is a registered mutex type httpd's Mutex sets
-    ['Mutex sysvsem notify-sqlite-write'],
-    ['Mutex file:/tmp notify-sqlite-write'],
+    ['NotifyMaxBodySize 1073741824'],
+    ['NotifyMandrillTimeout 3600'],
+    ['NotifyIdempotencyWindow 315360000', 'location'],
+    ['NotifySessionMaxAge 315360000'],
+    ['NotifyRouteCacheSeconds 86400'],
 );
 
 plan tests => 1 + @bad + @good;

@@ -112,9 +112,12 @@ sub expected_request {
 }
 
 # Checks the one request the mock got since $mark: method, content type,
-# exact body. Returns the mock's log entry (or undef).
+# exact body, whose message carries metadata naming notification $id and
+# attempt 1 (SPEC 5). Returns the mock's log entry (or undef).
 sub check_mock_request {
-    my ($mark, $mode, $want) = @_;
+    my ($mark, $mode, $want, $id) = @_;
+    $want = {%$want, message => {%{ $want->{message} },
+        metadata => {notification_id => "$id", attempt => '1'}}};
     my @got = mock_since($mark);
     is(scalar @got, 1, "Mandrill got exactly one request") or return;
     my $m = $got[0];
@@ -243,7 +246,8 @@ sub check_delivered {
         is(NotifyTest::count('notifications', "notification_type = 'system-error'"),
            $devs, 'no system-error notification');
         my $want = $o{want} || expected_request();
-        my $mock = check_mock_request($mark, $o{mode}, $want) or return;
+        my $mock = check_mock_request($mark, $o{mode}, $want, $n->{id})
+            or return;
         my $results = results_of($mock, $want);
         is(scalar @$results, scalar @{ $want->{message}{to} },
            'the mock answered one result per recipient');
@@ -266,6 +270,8 @@ sub check_delivered {
 
 # One test: an email Mandrill did not take. %o: mode, view, params,
 # transport (1: one "error" entry per address; 0: Mandrill's results),
+# entry_error (with transport: the entries' error, where the dev team's
+# reason says it in other words),
 # reason (qr// the reason must match), max_seconds, no_request (nothing
 # reached the mock), want.
 sub check_failed {
@@ -310,7 +316,7 @@ sub check_failed {
             is_deeply([mock_since($mark)], [], 'nothing reached the mock');
         }
         else {
-            $mock = check_mock_request($mark, $o{mode}, $want);
+            $mock = check_mock_request($mark, $o{mode}, $want, $n->{id});
         }
 
         # data.proof (always there for this status) and the deliveries
@@ -321,7 +327,7 @@ sub check_failed {
             $expect = [map {
                 {email => $_->{email}, type => $_->{type}, status => 'error',
                  provider_id => undef, reject_reason => undef,
-                 error => $o{reason} || qr/\S/}
+                 error => $o{entry_error} || $o{reason} || qr/\S/}
             } @{ $want->{message}{to} }];
         }
         else {
@@ -347,7 +353,7 @@ sub check_failed {
             or diag('email_body: ' . ($dev->{email_body} // 'null'));
         like($dev->{email_body} // '', $o{reason}, 'dev: the reason says why')
             if $o{reason};
-        if ($o{transport}) {
+        if ($o{transport} && !$o{entry_error}) {
             my ($e) = keys %errors;
             is($dev->{email_body}, $e, 'dev: email_body is the proof error');
         }
@@ -426,9 +432,10 @@ check_failed('rejected: mandrill-email-failed with Mandrill\'s results',
 check_failed('invalid: mandrill-email-failed in the view asked',
     mode => 'invalid', transport => 0, view => 'internal-applications-view');
 
-# 9. An empty result list accepts nobody.
+# 9. An empty result list accepts nobody: each address failed (SPEC 9).
 check_failed('empty result list: mandrill-email-failed',
-    mode => 'empty', transport => 0);
+    mode => 'empty', transport => 1, entry_error => qr/no result/,
+    reason => qr/accepted no recipient/);
 
 # 10. HTTP 500 with Mandrill's error object.
 check_failed('error500: Mandrill error object',
@@ -567,7 +574,8 @@ subtest 'form body: the same request reaches Mandrill' => sub {
         path => '/mail/sent/notifications/create');
     push @ANSWERS, $res->as_string;
     is($res->code, 200, 'HTTP 200') or diag($res->content);
-    check_mock_request($mark, 'sent', expected_request());
+    my $id = eval { NotifyTest::json_body($res)->{data}{notification}{id} };
+    check_mock_request($mark, 'sent', expected_request(), $id);
 };
 
 # 29. Each create is one Mandrill request, and a second one of the same

@@ -7,14 +7,18 @@
 
 Suite *validate_suite(void);
 Suite *params_suite(void);
+Suite *db_suite(void);
 Suite *store_suite(void);
+Suite *writer_suite(void);
+Suite *rules_suite(void);
+Suite *mandrill_suite(void);
+Suite *create_suite(void);
 
 typedef Suite *suite_ctor_fn(void);
 
 static suite_ctor_fn *const suites[] = {
-    validate_suite,
-    params_suite,
-    store_suite,
+    validate_suite, params_suite, db_suite,       store_suite,
+    writer_suite,   rules_suite,  mandrill_suite, create_suite,
 };
 
 int main(void)

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <jansson.h>
 
+#include "notify_decode.h"
 #include "notify_params.h"
 #include "notify_render.h"
 
@@ -50,12 +51,12 @@ static notify_status_e run_form(const char *body, notify_values *v,
     return notify_validate(pool, &in, v, err);
 }
 
-#define ck_param(body, status, name)                                         \
-    do {                                                                      \
-        notify_values v_;                                                     \
-        notify_error e_;                                                      \
-        ck_assert_int_eq(run_json(body, &v_, &e_), status);                   \
-        ck_assert_str_eq(e_.param, name);                                     \
+#define ck_param(body, status, name)                                           \
+    do {                                                                       \
+        notify_values v_;                                                      \
+        notify_error e_;                                                       \
+        ck_assert_int_eq(run_json(body, &v_, &e_), status);                    \
+        ck_assert_str_eq(e_.param, name);                                      \
     } while (0)
 
 static char *nested(int levels)
@@ -96,6 +97,41 @@ START_TEST(json_success_normalises)
 }
 END_TEST
 
+/* SPEC 9: an id sent as a JSON number of any size keeps its exact
+ * decimal text; jansson alone would refuse it or round it. */
+START_TEST(json_big_ids_exact)
+{
+    notify_values v;
+    notify_error e;
+
+    ck_assert_int_eq(run_json("{\"token\":\"t\",\"user_id\":"
+                              "12345678901234567890,\"olio_id\": "
+                              "-99999999999999999999999 ,\"tour_id\":7,"
+                              "\"client_id\":"
+                              "340282366920938463463374607431768211457,"
+                              "\"key\":\"n:1,\\\"x\\\":2\"}",
+                              &v, &e),
+                     NOTIFY_ACTION_SUCCESSFUL);
+    ck_assert_str_eq(v.val[NOTIFY_P_USER_ID], "12345678901234567890");
+    ck_assert_str_eq(v.val[NOTIFY_P_OLIO_ID], "-99999999999999999999999");
+    ck_assert_str_eq(v.val[NOTIFY_P_TOUR_ID], "7");
+    ck_assert_str_eq(v.val[NOTIFY_P_CLIENT_ID],
+                     "340282366920938463463374607431768211457");
+    ck_assert_str_eq(v.val[NOTIFY_P_KEY], "n:1,\"x\":2");
+    /* The rules for numbers hold beyond 64 bits too. */
+    ck_param("{\"user_id\":123456789012345678901.5}", NOTIFY_INVALID_PARAM,
+             "user_id");
+    ck_param("{\"user_id\":123456789012345678901e2}", NOTIFY_INVALID_PARAM,
+             "user_id");
+    ck_param("{\"processed\":99999999999999999999}", NOTIFY_INVALID_PARAM,
+             "processed");
+    ck_param("{\"key\":99999999999999999999}", NOTIFY_INVALID_PARAM, "key");
+    ck_param("{\"user_id\":99999999999999999999,"
+             "\"user_id\":1}",
+             NOTIFY_INVALID_PARAM, "user_id");
+}
+END_TEST
+
 START_TEST(json_structure_errors)
 {
     notify_values v;
@@ -104,8 +140,7 @@ START_TEST(json_structure_errors)
     ck_assert_int_eq(run_json("{\"token\":", &v, &e),
                      NOTIFY_INVALID_ENCODED_PARAMS);
     ck_assert_int_eq(run_json("[1]", &v, &e), NOTIFY_INVALID_ENCODED_PARAMS);
-    ck_assert_int_eq(run_json("\"x\"", &v, &e),
-                     NOTIFY_INVALID_ENCODED_PARAMS);
+    ck_assert_int_eq(run_json("\"x\"", &v, &e), NOTIFY_INVALID_ENCODED_PARAMS);
     ck_assert_int_eq(run_json("{\"key\":\"\xff\"}", &v, &e),
                      NOTIFY_INVALID_ENCODED_PARAMS);
     ck_assert_int_eq(run_json("{\"key\":\"\\ud800\"}", &v, &e),
@@ -167,8 +202,8 @@ END_TEST
 START_TEST(ranking)
 {
     /* Table order, whatever the body order. */
-    ck_param("{\"phone_to\":\"1\",\"email_to\":\"bob@\"}",
-             NOTIFY_INVALID_PARAM, "email_to");
+    ck_param("{\"phone_to\":\"1\",\"email_to\":\"bob@\"}", NOTIFY_INVALID_PARAM,
+             "email_to");
     /* Unknown names come after every table parameter. */
     ck_param("{\"bogus\":1,\"extension\":[]}", NOTIFY_INVALID_PARAM,
              "extension");
@@ -185,8 +220,7 @@ START_TEST(ranking)
              NOTIFY_MISSING_PARAM, "email_to");
     ck_param("{\"notifyable_type\":\"Order\"}", NOTIFY_MISSING_PARAM,
              "notifyable_id");
-    ck_param("{\"notifyable_id\":3}", NOTIFY_MISSING_PARAM,
-             "notifyable_type");
+    ck_param("{\"notifyable_id\":3}", NOTIFY_MISSING_PARAM, "notifyable_type");
 }
 END_TEST
 
@@ -232,8 +266,7 @@ START_TEST(form_decoding)
     notify_error e;
     notify_input in;
 
-    ck_assert_int_eq(run_form("token=t&key=a+b%2Bc&email_to=a%40b.co", &v,
-                              &e),
+    ck_assert_int_eq(run_form("token=t&key=a+b%2Bc&email_to=a%40b.co", &v, &e),
                      NOTIFY_ACTION_SUCCESSFUL);
     ck_assert_str_eq(v.val[NOTIFY_P_KEY], "a b+c");
     ck_assert_str_eq(v.val[NOTIFY_P_EMAIL_TO], "a@b.co");
@@ -265,7 +298,7 @@ START_TEST(render_views)
                               "\"2026-01-01T00:00:00Z\"}",
                               &v, &e),
                      NOTIFY_ACTION_SUCCESSFUL);
-    out = notify_render_notification(pool, NOTIFY_ACTION_SUCCESSFUL, &v,
+    out = notify_render_notification(pool, NOTIFY_ACTION_SUCCESSFUL, NULL, &v,
                                      &row, NULL, &len);
     doc = json_loadb(out, len, 0, NULL);
     n = json_object_get(json_object_get(doc, "data"), "notification");
@@ -279,12 +312,11 @@ START_TEST(render_views)
     ck_assert_ptr_null(json_object_get(n, "token"));
     ck_assert_ptr_null(json_object_get(n, "view"));
     ck_assert(json_is_null(json_object_get(n, "key")));
-    ck_assert_ptr_null(json_object_get(json_object_get(doc, "data"),
-                                       "proof"));
+    ck_assert_ptr_null(json_object_get(json_object_get(doc, "data"), "proof"));
     json_decref(doc);
 
     v.view = NOTIFY_VIEW_INTERNAL;
-    out = notify_render_notification(pool, NOTIFY_ACTION_SUCCESSFUL, &v,
+    out = notify_render_notification(pool, NOTIFY_ACTION_SUCCESSFUL, NULL, &v,
                                      &row, NULL, &len);
     doc = json_loadb(out, len, 0, NULL);
     n = json_object_get(json_object_get(doc, "data"), "notification");
@@ -293,11 +325,11 @@ START_TEST(render_views)
     json_decref(doc);
 
     v.view = NOTIFY_VIEW_WITH_PROOF;
-    out = notify_render_notification(pool, NOTIFY_ACTION_SUCCESSFUL, &v,
+    out = notify_render_notification(pool, NOTIFY_ACTION_SUCCESSFUL, NULL, &v,
                                      &row, NULL, &len);
     doc = json_loadb(out, len, 0, NULL);
-    ck_assert(json_is_null(
-        json_object_get(json_object_get(doc, "data"), "proof")));
+    ck_assert(
+        json_is_null(json_object_get(json_object_get(doc, "data"), "proof")));
     json_decref(doc);
 }
 END_TEST
@@ -320,6 +352,7 @@ Suite *params_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, json_success_normalises);
+    tcase_add_test(tc, json_big_ids_exact);
     tcase_add_test(tc, json_structure_errors);
     tcase_add_test(tc, json_value_errors);
     tcase_add_test(tc, string_length_boundary);

@@ -1,4 +1,6 @@
-/* Unit tests for notify_validate.c: good and bad cases of every check,
+/* Unit tests for the format checks (notify_utf8.c, notify_email.c,
+ * notify_phone.c, notify_url.c, notify_datetime.c, notify_content_type.c,
+ * notify_crypto.c): good and bad cases of every check,
  * with the boundaries the parameter table relies on. */
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +10,13 @@
 #include <apr_strings.h>
 #include <check.h>
 
-#include "notify_validate.h"
+#include "notify_content_type.h"
+#include "notify_crypto.h"
+#include "notify_datetime.h"
+#include "notify_email.h"
+#include "notify_phone.h"
+#include "notify_url.h"
+#include "notify_utf8.h"
 
 Suite *validate_suite(void);
 

@@ -1,0 +1,26 @@
+/* Every setting the core reads, resolved for one request (the glue fills
+ * it from the directives: mod_notify_config.c holds the defaults). */
+#ifndef NOTIFY_SETTINGS_H
+#define NOTIFY_SETTINGS_H
+
+#include <apr.h>
+
+typedef struct {
+    /* the route */
+    int route_registry;
+    const char *route_name;
+    apr_int64_t route_cache_seconds;
+    /* sessions */
+    apr_int64_t session_max_age;
+    apr_int64_t session_idle_timeout;
+    apr_int64_t session_touch_interval;
+    /* the request */
+    apr_int64_t max_body;
+    apr_int64_t idempotency_window;
+    /* Mandrill (key NULL: email is stored, not sent) */
+    const char *mandrill_key;
+    const char *mandrill_url;
+    apr_int64_t mandrill_timeout;
+} notify_settings;
+
+#endif

@@ -1,0 +1,111 @@
+/* mod_dbd's side of the module: the statements registered for each
+ * database that serves the module, and a request's connections, taken
+ * with ap_dbd_open and given back with ap_dbd_close around the steps that
+ * need them (never held through a provider call). */
+#include <apr_strings.h>
+
+#include "mod_notify.h"
+#include <http_log.h>
+#include "notify_store.h"
+
+APLOG_USE_MODULE(notify);
+
+int notify_dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) * prepare;
+    module *dbd_module = ap_find_linked_module("mod_dbd.c");
+    apr_hash_t *seen = apr_hash_make(ptemp);
+    const notify_statement *st;
+    server_rec *sp;
+
+    notify_process.dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    notify_process.dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    notify_process.statements = notify_store_statements(pconf);
+    for (sp = s; sp; sp = sp->next) {
+        notify_srv_conf *sc =
+            ap_get_module_config(sp->module_config, &notify_module);
+        void *dbd_conf;
+
+        if (!sc->uses_module) {
+            continue;
+        }
+        if (!prepare || !notify_process.dbd_open) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, sp,
+                         "mod_dbd is not loaded: every request will fail "
+                         "until it is (LoadModule dbd_module)");
+            return OK;
+        }
+        /* Virtual hosts without DBD directives share the main server's
+         * mod_dbd configuration: registering again there would only make
+         * mod_dbd warn (AH02653). A database that does not serve the
+         * module never gets its statements. */
+        dbd_conf = dbd_module
+                       ? ap_get_module_config(sp->module_config, dbd_module)
+                       : (void *)sp;
+        if (apr_hash_get(seen, &dbd_conf, sizeof(dbd_conf))) {
+            continue;
+        }
+        apr_hash_set(seen, apr_pmemdup(ptemp, &dbd_conf, sizeof(dbd_conf)),
+                     sizeof(dbd_conf), sp);
+        for (st = notify_process.statements; st->label; st++) {
+            prepare(sp, st->sql, st->label);
+        }
+    }
+    return OK;
+}
+
+static apr_status_t release(void *use)
+{
+    notify_dbd_use *u = use;
+
+    if (u->dbd) {
+        notify_process.dbd_close(u->r->server, u->dbd);
+        u->dbd = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t notify_dbd_open(void *use, notify_db **db, const char **why)
+{
+    notify_dbd_use *u = use;
+    request_rec *r = u->r;
+    const char *warning = NULL;
+    apr_status_t rv;
+
+    if (!notify_process.dbd_open) {
+        *why = "mod_dbd is not loaded (LoadModule dbd_module)";
+        return APR_EGENERAL;
+    }
+    u->dbd = notify_process.dbd_open(r->pool, r->server);
+    if (!u->dbd) {
+        *why = "no database connection (see mod_dbd's messages)";
+        return APR_EGENERAL;
+    }
+    /* Given back on every path, also when the request ends early. */
+    apr_pool_cleanup_register(r->pool, u, release, apr_pool_cleanup_null);
+    rv = notify_db_bind(&u->db, r->pool, u->dbd->driver, u->dbd->handle,
+                        u->dbd->prepared, u->dbd->pool,
+                        notify_process.statements, notify_process.writers,
+                        &warning);
+    if (warning) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SQLite: %s", warning);
+    }
+    if (rv != APR_SUCCESS) {
+        *why = apr_pstrcat(r->pool, "database set-up: ",
+                           u->db.error ? u->db.error : "failed", NULL);
+        notify_dbd_close(u, NULL);
+        return rv;
+    }
+    *db = &u->db;
+    return APR_SUCCESS;
+}
+
+void notify_dbd_close(void *use, notify_db *db)
+{
+    notify_dbd_use *u = use;
+
+    (void)db;
+    apr_pool_cleanup_kill(u->r->pool, u, release);
+    release(u);
+}
