@@ -37,6 +37,9 @@ pg_start() {
     "$pg_bin/createdb" -h "$pg_dir" -U notify notify
     export NOTIFY_TEST_PG="host=$pg_dir dbname=notify user=notify"
     export NOTIFY_TEST_PG_LATE="host=$pg_dir dbname=notify_late user=notify"
+    # two more databases, each the own of a virtual host (t/vhosts.t)
+    export NOTIFY_TEST_PG_A="host=$pg_dir dbname=notify_a user=notify"
+    export NOTIFY_TEST_PG_B="host=$pg_dir dbname=notify_b user=notify"
     export NOTIFY_TEST_PG_CTL="$pg_bin/pg_ctl"
     export NOTIFY_TEST_PG_DATA="$pg_dir/data"
     export NOTIFY_TEST_PG_OPTS="$opts"

@@ -19,6 +19,9 @@ package MockMandrill;
 #   rejected   200, every recipient "rejected" (reject_reason "hard-bounce")
 #   invalid    200, every recipient "invalid" (reject_reason null)
 #   empty      200, an empty list
+#   nostatus   200, one entry per recipient with "email" and "_id" but no
+#              "status"
+#   nonobject  200, a list of numbers and strings, one per recipient
 #   error500   500, Mandrill's error object (name "Invalid_Key")
 #   http503    503, an HTML page (a proxy in the way)
 #   junk       200, a body that is not JSON
@@ -109,6 +112,14 @@ sub _answer {
     }
     elsif ($mode eq 'empty') {
         @results = ();
+    }
+    elsif ($mode eq 'nostatus') {
+        my $i = 0;
+        @results = map { { email => $email->($_), _id => _id($i++) } } @to;
+    }
+    elsif ($mode eq 'nonobject') {
+        my $i = 0;
+        @results = map { $i++ % 2 ? $email->($_) : 42 } @to;
     }
     elsif ($mode eq 'error500') {
         return (500, 'application/json', $JSON->encode({

@@ -447,6 +447,11 @@ sub raw_request {
 # The host:port of the main server or of a vhost, for a Host header.
 sub hostport {
     my ($vhost) = @_;
+    {
+        # Loading the configuration clobbers $_ (a caller's map alias).
+        local $_;
+        Apache::Test::config();
+    }
     local $Apache::TestRequest::Module = $vhost if defined $vhost;
     return Apache::TestRequest::hostport();
 }
