@@ -26,10 +26,11 @@ typedef struct {
 } notify_idem_policy;
 
 /* What a repeat of a key held in row gets. The window comes first: after
- * it the key is free whatever it holds. A claim that never kept an answer
+ * it the key is free whatever it holds. A claim that kept no answer
  * belongs to a request that died before its create committed (the create
- * keeps an answer in its own transaction), so after abandoned_after it
- * is free too. */
+ * keeps an answer in its own transaction), so after abandoned_after it is
+ * free too. A provisional answer (no HTTP code) is the request's while it
+ * runs, and replayed once abandoned_after has passed. */
 notify_idem_verdict_e notify_idem_judge(const notify_idem_row *row,
                                         const char *request_sha256,
                                         apr_time_t now,
@@ -38,7 +39,8 @@ notify_idem_verdict_e notify_idem_judge(const notify_idem_row *row,
 typedef struct {
     notify_idem_verdict_e verdict; /* never TAKE_OVER */
     apr_int64_t claim_id;          /* NOTIFY_IDEM_CLAIMED */
-    notify_idem_row kept;          /* NOTIFY_IDEM_REPLAY */
+    notify_idem_row kept;          /* NOTIFY_IDEM_REPLAY (http_status 0:
+                                      the provisional answer) */
 } notify_idem_outcome;
 
 /* Claims (principal, key) for a request whose body hashes to

@@ -45,11 +45,14 @@ apr_status_t notify_store_find_route(notify_db *db, apr_pool_t *p,
                                      const char *name, notify_route_row *rt);
 
 /* The answer an Idempotency-Key keeps, rendered inside the transaction
- * that stores it, once the row ids are known. */
+ * that stores it, once the row ids are known. A provisional answer is kept
+ * without its HTTP code: the request is still running (repeats get 409),
+ * and only if it never replaces it (its process died) is it replayed. */
 typedef struct {
     apr_int64_t claim_id; /* 0: no key */
     const char *(*render)(void *baton, int *http);
     void *baton;
+    int provisional;
 } notify_idem_answer;
 
 /* Stores one notification atomically; row->id is set. With an answer to
@@ -80,11 +83,17 @@ apr_status_t notify_store_delivery(notify_db *db, apr_pool_t *p,
                                    const notify_delivery_record *rec,
                                    const notify_idem_answer *answer);
 
+/* Keeps answer (its final one) with its key, alone: when the write it
+ * belongs with could not be made. */
+apr_status_t notify_store_idem_keep(notify_db *db, apr_pool_t *p,
+                                    const notify_idem_answer *answer);
+
 typedef struct {
     apr_int64_t id; /* 0: no such key */
     const char *request_sha256;
-    int http_status; /* 0: no answer kept yet (the first is in flight) */
-    const char *response_body;
+    int http_status;           /* 0: no final answer kept yet */
+    const char *response_body; /* with http_status 0: a provisional one */
+    apr_int64_t body_length;   /* of response_body, as the database counts */
     const char *created_at;
 } notify_idem_row;
 
@@ -101,10 +110,11 @@ apr_status_t notify_store_idem_get(notify_db *db, apr_pool_t *p,
                                    notify_idem_row *row);
 
 /* Frees a key whose request wrote nothing, or an expired one. Only a row
- * in the state it was read in is deleted (same id, same answer code), so
- * two requests taking over one key cannot both succeed. *deleted: 0 or 1. */
+ * still in the state it was read in is deleted (same id, answer code and
+ * answer length), so two requests taking over one key cannot both
+ * succeed. *deleted: 0 or 1. */
 apr_status_t notify_store_idem_release(notify_db *db, apr_pool_t *p,
-                                       apr_int64_t id, int http_status,
+                                       const notify_idem_row *seen,
                                        int *deleted);
 
 /* Deletes up to 500 keys created before `before`. */

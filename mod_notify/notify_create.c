@@ -324,7 +324,9 @@ static notify_status_e step_idempotency(notify_create *c, const char *key)
                            "Idempotency-Key", NULL);
     default:
         c->answer.status = NOTIFY_STATUS_COUNT;
-        c->answer.http = out.kept.http_status;
+        c->answer.http = out.kept.http_status
+                             ? out.kept.http_status
+                             : notify_status(NOTIFY_APPLICATION_CRASH)->http;
         c->answer.body = out.kept.response_body;
         c->answer.len = strlen(out.kept.response_body);
         c->answer.replayed = 1;
@@ -361,9 +363,10 @@ static const char *render_outcome(void *baton, int *http)
 
 static void release_claim(notify_create *c)
 {
+    notify_idem_row mine = {c->claim_id, NULL, 0, NULL, 0, NULL};
     int deleted;
 
-    if (c->claim_id && notify_store_idem_release(c->db, c->pool, c->claim_id, 0,
+    if (c->claim_id && notify_store_idem_release(c->db, c->pool, &mine,
                                                  &deleted) != APR_SUCCESS) {
         notify_log(&c->env->log, c->pool, NOTIFY_LOG_WARNING,
                    "Idempotency-Key not released: %s", c->db->error);
@@ -374,12 +377,13 @@ static void release_claim(notify_create *c)
 static notify_status_e step_store(notify_create *c)
 {
     char now[NOTIFY_DATETIME_LEN + 1];
-    notify_idem_answer keep = {c->claim_id, NULL, c};
+    notify_idem_answer keep = {c->claim_id, NULL, c, 0};
 
     notify_datetime_format(apr_time_now(), now);
     c->row.created_at = c->row.updated_at = apr_pstrdup(c->pool, now);
     c->provider = notify_delivery_provider(&c->values, c->cfg);
     keep.render = c->provider ? render_unrecorded : render_outcome;
+    keep.provisional = c->provider != NULL;
     if (notify_store_create(c->db, c->pool, &c->values, &c->row, &c->who,
                             &keep) != APR_SUCCESS) {
         const char *why = c->db->error;
@@ -398,7 +402,7 @@ static void step_deliver(notify_create *c)
 {
     const notify_provider *prov = c->provider;
     notify_delivery_record rec;
-    notify_idem_answer keep = {c->claim_id, render_outcome, c};
+    notify_idem_answer keep = {c->claim_id, render_outcome, c, 0};
     notify_values dev;
     notify_row dev_row;
     char now[NOTIFY_DATETIME_LEN + 1];
@@ -443,11 +447,18 @@ static void step_deliver(notify_create *c)
                                    c->row.id, prov->name));
     }
     if (st != NOTIFY_ACTION_SUCCESSFUL) {
-        /* The kept answer stands: the same one goes out now. */
+        /* The answer kept with the notification is the one that goes out
+         * now, and becomes final if the database takes that much. */
         c->outcome = NOTIFY_APPLICATION_CRASH;
         c->values.val[NOTIFY_P_PROCESSED] = "0";
         c->values.val[NOTIFY_P_PROCESSED_AT] = NULL;
         c->row.updated_at = c->row.created_at;
+        keep.render = render_unrecorded;
+        if (c->db && c->claim_id &&
+            notify_store_idem_keep(c->db, c->pool, &keep) != APR_SUCCESS) {
+            notify_log(&c->env->log, c->pool, NOTIFY_LOG_WARNING,
+                       "Idempotency-Key: answer not kept: %s", c->db->error);
+        }
     }
 }
 

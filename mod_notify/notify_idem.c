@@ -35,15 +35,22 @@ notify_idem_verdict_e notify_idem_judge(const notify_idem_row *row,
                                 &created)) {
         age = apr_time_sec(now) - apr_time_sec(created);
     }
-    if (age > pol->window ||
-        (!row->http_status && age > pol->abandoned_after)) {
+    if (age > pol->window || (!row->http_status && !row->response_body &&
+                              age > pol->abandoned_after)) {
         return NOTIFY_IDEM_TAKE_OVER;
     }
     if (!row->request_sha256 ||
         strcmp(row->request_sha256, request_sha256) != 0) {
         return NOTIFY_IDEM_REUSED;
     }
-    return row->http_status ? NOTIFY_IDEM_REPLAY : NOTIFY_IDEM_IN_PROGRESS;
+    if (row->http_status) {
+        return NOTIFY_IDEM_REPLAY;
+    }
+    /* A provisional answer: the notification is stored and its request
+     * still delivering, or dead after that, when it is the answer. */
+    return row->response_body && age > pol->abandoned_after
+               ? NOTIFY_IDEM_REPLAY
+               : NOTIFY_IDEM_IN_PROGRESS;
 }
 
 apr_status_t notify_idem_claim(notify_db *db, apr_pool_t *p,
@@ -79,8 +86,7 @@ apr_status_t notify_idem_claim(notify_db *db, apr_pool_t *p,
         if (out->verdict != NOTIFY_IDEM_TAKE_OVER) {
             return APR_SUCCESS;
         }
-        rv = notify_store_idem_release(db, p, out->kept.id,
-                                       out->kept.http_status, &deleted);
+        rv = notify_store_idem_release(db, p, &out->kept, &deleted);
         if (rv != APR_SUCCESS) {
             return rv;
         }

@@ -94,14 +94,17 @@ const notify_statement *notify_store_statements(apr_pool_t *p)
          "INSERT INTO idempotency_keys (principal, idem_key, "
          "request_sha256, created_at) VALUES (%s, %s, %s, " SQL_TIME ") "
          "ON CONFLICT (principal, idem_key) DO NOTHING RETURNING id"},
-        {SQL_IDEM_GET, "SELECT id, request_sha256, http_status, "
-                       "response_body, created_at FROM idempotency_keys "
-                       "WHERE principal = %s AND idem_key = %s"},
+        {SQL_IDEM_GET,
+         "SELECT id, request_sha256, http_status, response_body, created_at, "
+         "COALESCE(length(response_body), 0) FROM idempotency_keys "
+         "WHERE principal = %s AND idem_key = %s"},
         {SQL_IDEM_ANSWER, "UPDATE idempotency_keys SET http_status = " SQL_INT
                           ", response_body = %s WHERE id = " SQL_ID},
         {SQL_IDEM_RELEASE,
          "DELETE FROM idempotency_keys WHERE id = " SQL_ID
-         " AND COALESCE(http_status, 0) = CAST(" SQL_INT " AS INTEGER)"},
+         " AND COALESCE(http_status, 0) = CAST(" SQL_INT " AS INTEGER)"
+         " AND COALESCE(length(response_body), 0) = CAST(" SQL_ID
+         " AS INTEGER)"},
         {SQL_IDEM_PURGE,
          "DELETE FROM idempotency_keys WHERE id IN (SELECT id FROM "
          "idempotency_keys WHERE created_at < " SQL_TIME " LIMIT 500)"},
@@ -250,7 +253,7 @@ static apr_status_t record_answer(notify_db *db, apr_pool_t *p,
         db->error = "the answer to keep could not be rendered";
         return APR_EGENERAL;
     }
-    args[0] = apr_itoa(p, http);
+    args[0] = a->provisional ? NULL : apr_itoa(p, http);
     args[2] = id_arg(p, a->claim_id);
     rv = notify_db_query(db, p, SQL_IDEM_ANSWER, 3, args, NULL, NULL, &nrows);
     if (rv == APR_SUCCESS && must && nrows != 1) {
@@ -258,6 +261,17 @@ static apr_status_t record_answer(notify_db *db, apr_pool_t *p,
         return APR_EGENERAL;
     }
     return rv;
+}
+
+static apr_status_t keep_fn(notify_db *db, apr_pool_t *p, void *baton)
+{
+    return record_answer(db, p, baton, 1);
+}
+
+apr_status_t notify_store_idem_keep(notify_db *db, apr_pool_t *p,
+                                    const notify_idem_answer *answer)
+{
+    return notify_db_transaction(db, p, keep_fn, (void *)answer);
 }
 
 typedef struct {
@@ -364,7 +378,8 @@ static apr_status_t idem_row(void *baton, notify_db *db, apr_dbd_row_t *row)
     b->row->http_status = (int)http;
     b->row->response_body = col_copy(b->p, db, row, 3);
     b->row->created_at = col_copy(b->p, db, row, 4);
-    if (b->row->http_status && !b->row->response_body) {
+    if (!notify_db_col_int(db, row, 5, &b->row->body_length) ||
+        (b->row->http_status && !b->row->response_body)) {
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
@@ -387,13 +402,15 @@ apr_status_t notify_store_idem_get(notify_db *db, apr_pool_t *p,
 }
 
 apr_status_t notify_store_idem_release(notify_db *db, apr_pool_t *p,
-                                       apr_int64_t id, int http_status,
+                                       const notify_idem_row *seen,
                                        int *deleted)
 {
-    const char *args[] = {id_arg(p, id), apr_itoa(p, http_status)};
+    const char *args[] = {
+        id_arg(p, seen->id), apr_itoa(p, seen->http_status),
+        apr_psprintf(p, "%" APR_INT64_T_FMT, seen->body_length)};
 
     *deleted = 0;
-    return notify_db_write(db, p, SQL_IDEM_RELEASE, 2, args, NULL, NULL,
+    return notify_db_write(db, p, SQL_IDEM_RELEASE, 3, args, NULL, NULL,
                            deleted);
 }
 

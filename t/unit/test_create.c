@@ -259,6 +259,50 @@ START_TEST(unrecorded_delivery)
 }
 END_TEST
 
+/* While the first request of a key is delivering, a repeat is told to
+ * wait (409): it never gets the provisional answer of a request still
+ * alive. The mock's thread plays the second caller as Mandrill is asked
+ * (the first request holds no connection then). */
+typedef struct {
+    apr_pool_t *p;
+    notify_answer answer;
+} second_caller;
+
+static void repeat_while_delivering(void *baton)
+{
+    second_caller *s = baton;
+    notify_create c;
+
+    notify_create_init(&c, s->p, &cfg, &env);
+    notify_create_process(&c, NOTIFY_CT_JSON, EMAIL, strlen(EMAIL), "key-3");
+    notify_create_finish(&c);
+    s->answer = c.answer;
+}
+
+START_TEST(repeat_while_delivering_waits)
+{
+    second_caller second;
+    notify_answer a, again;
+
+    memset(&second, 0, sizeof(second));
+    apr_pool_create(&second.p, pool);
+    mock_http_answer(mock, 200,
+                     "[{\"email\":\"jane@x.co\",\"status\":\"sent\"},"
+                     "{\"email\":\"bob@x.co\",\"status\":\"sent\"}]");
+    mock_http_on_request(mock, repeat_while_delivering, &second);
+    a = run(EMAIL, "key-3");
+    ck_assert_int_eq(a.http, 200);
+    ck_assert_int_eq(second.answer.http, 409);
+    ck_assert_str_eq(second.answer.retry_after, "1");
+    /* once the first is done, a repeat replays its answer */
+    mock_http_on_request(mock, NULL, NULL);
+    again = run(EMAIL, "key-3");
+    ck_assert(again.replayed);
+    ck_assert_int_eq(again.http, 200);
+    ck_assert_int_eq(mock_http_requests(mock), 1);
+}
+END_TEST
+
 START_TEST(idempotency_answers)
 {
     notify_answer a, b;
@@ -299,6 +343,7 @@ Suite *create_suite(void)
     tcase_add_test(tc, accepted_email);
     tcase_add_test(tc, malformed_answer_is_a_failure);
     tcase_add_test(tc, unrecorded_delivery);
+    tcase_add_test(tc, repeat_while_delivering_waits);
     tcase_add_test(tc, idempotency_answers);
     suite_add_tcase(s, tc);
     return s;

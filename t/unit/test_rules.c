@@ -92,9 +92,18 @@ START_TEST(idem_key_form)
 }
 END_TEST
 
+static notify_idem_verdict_e judge_kept(apr_int64_t age, int http,
+                                        const char *body, const char *sha)
+{
+    notify_idem_row row = {1, "sha-a", http, body, body ? 2 : 0, ago(age)};
+    notify_idem_policy pol = {86400, 70};
+
+    return notify_idem_judge(&row, sha, NOW, &pol);
+}
+
 static notify_idem_verdict_e judge(apr_int64_t age, int http, const char *sha)
 {
-    notify_idem_row row = {1, "sha-a", http, http ? "{}" : NULL, ago(age)};
+    notify_idem_row row = {1, "sha-a", http, http ? "{}" : NULL, 0, ago(age)};
     notify_idem_policy pol = {86400, 70};
 
     return notify_idem_judge(&row, sha, NOW, &pol);
@@ -114,6 +123,14 @@ START_TEST(idem_judgement)
     ck_assert_int_eq(judge(86400, 200, "sha-a"), NOTIFY_IDEM_REPLAY);
     ck_assert_int_eq(judge(86401, 200, "sha-a"), NOTIFY_IDEM_TAKE_OVER);
     ck_assert_int_eq(judge(86401, 200, "sha-b"), NOTIFY_IDEM_TAKE_OVER);
+    /* a provisional answer (no code): the request is still delivering,
+     * until it cannot be any more; never taken over before the window */
+    ck_assert_int_eq(judge_kept(5, 0, "{}", "sha-a"), NOTIFY_IDEM_IN_PROGRESS);
+    ck_assert_int_eq(judge_kept(70, 0, "{}", "sha-a"), NOTIFY_IDEM_IN_PROGRESS);
+    ck_assert_int_eq(judge_kept(71, 0, "{}", "sha-a"), NOTIFY_IDEM_REPLAY);
+    ck_assert_int_eq(judge_kept(71, 0, "{}", "sha-b"), NOTIFY_IDEM_REUSED);
+    ck_assert_int_eq(judge_kept(86401, 0, "{}", "sha-a"),
+                     NOTIFY_IDEM_TAKE_OVER);
 }
 END_TEST
 

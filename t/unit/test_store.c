@@ -168,7 +168,8 @@ START_TEST(create_keeps_answer)
     notify_values v;
     notify_row row = {0, "2026-11-27T10:00:00Z", "2026-11-27T10:00:00Z"};
     notify_principal who = {1, 0};
-    notify_idem_answer keep = {0, render_fixed, "{\"kept\":1}"};
+    notify_idem_answer keep = {0, render_fixed, "{\"kept\":1}", 0};
+    notify_idem_row seen;
     int deleted;
 
     values(&v, "kept");
@@ -181,11 +182,37 @@ START_TEST(create_keeps_answer)
     ck_assert_str_eq(scalar("SELECT http_status || response_body FROM "
                             "idempotency_keys"),
                      "200{\"kept\":1}");
-    /* An answered key is not released by a stale takeover. */
-    ck_assert_int_eq(
-        notify_store_idem_release(&db, pool, keep.claim_id, 0, &deleted),
-        APR_SUCCESS);
+    /* An answered key is not released by a takeover that read it
+     * before: only the state read is deleted. */
+    memset(&seen, 0, sizeof(seen));
+    seen.id = keep.claim_id;
+    ck_assert_int_eq(notify_store_idem_release(&db, pool, &seen, &deleted),
+                     APR_SUCCESS);
     ck_assert_int_eq(deleted, 0);
+    ck_assert_int_eq(notify_store_idem_get(&db, pool, "p", "k", &seen),
+                     APR_SUCCESS);
+    ck_assert_int_eq(seen.body_length, 10);
+    ck_assert_int_eq(notify_store_idem_release(&db, pool, &seen, &deleted),
+                     APR_SUCCESS);
+    ck_assert_int_eq(deleted, 1);
+
+    /* A provisional answer is kept without its HTTP code. */
+    ck_assert_int_eq(notify_store_idem_claim(&db, pool, "p", "k3", "sha",
+                                             "2026-11-27T10:00:00Z",
+                                             &keep.claim_id),
+                     APR_SUCCESS);
+    keep.provisional = 1;
+    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who, &keep),
+                     APR_SUCCESS);
+    ck_assert_int_eq(notify_store_idem_get(&db, pool, "p", "k3", &seen),
+                     APR_SUCCESS);
+    ck_assert_int_eq(seen.http_status, 0);
+    ck_assert_str_eq(seen.response_body, "{\"kept\":1}");
+    keep.provisional = 0;
+    ck_assert_int_eq(notify_store_idem_keep(&db, pool, &keep), APR_SUCCESS);
+    ck_assert_int_eq(notify_store_idem_get(&db, pool, "p", "k3", &seen),
+                     APR_SUCCESS);
+    ck_assert_int_eq(seen.http_status, 200);
 
     ck_assert_int_eq(notify_store_idem_claim(&db, pool, "p", "k2", "sha",
                                              "2026-11-27T10:00:00Z",
@@ -195,7 +222,7 @@ START_TEST(create_keeps_answer)
     ck_assert_int_ne(notify_store_create(&db, pool, &v, &row, &who, &keep),
                      APR_SUCCESS);
     ck_assert_msg(strstr(db.error, "taken over") != NULL, "%s", db.error);
-    ck_assert_str_eq(scalar("SELECT count(*) FROM notifications"), "1");
+    ck_assert_str_eq(scalar("SELECT count(*) FROM notifications"), "2");
 }
 END_TEST
 
@@ -275,7 +302,7 @@ START_TEST(idempotency_keys)
     ck_assert_int_eq(row.id, id);
     ck_assert_str_eq(row.request_sha256, "sha1");
     ck_assert_int_eq(row.http_status, 0);
-    ck_assert_int_eq(notify_store_idem_release(&db, pool, id, 0, &deleted),
+    ck_assert_int_eq(notify_store_idem_release(&db, pool, &row, &deleted),
                      APR_SUCCESS);
     ck_assert_int_eq(deleted, 1);
     ck_assert_int_eq(notify_store_idem_get(&db, pool, "p", "k", &row),
