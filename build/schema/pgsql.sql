@@ -94,9 +94,42 @@ CREATE TABLE notification_deliveries (
     provider_id     text,
     reject_reason   text,
     error           text,
-    created_at      timestamptz NOT NULL
+    created_at      timestamptz NOT NULL,
+    attempt         integer     NOT NULL DEFAULT 1,
+    updated_at      timestamptz
 );
 CREATE INDEX notification_deliveries_notification ON notification_deliveries(notification_id);
+CREATE INDEX notification_deliveries_provider_id ON notification_deliveries(provider, provider_id);
+
+-- What the module still has to deliver (SPEC section 11). state: pending,
+-- sending, sent, failed. route: the create Location the notification came
+-- through, whose provider settings the worker uses.
+CREATE TABLE notification_outbox (
+    id              bigserial   PRIMARY KEY,
+    notification_id bigint      NOT NULL UNIQUE REFERENCES notifications(id),
+    channel         text        NOT NULL,
+    state           text        NOT NULL,
+    attempts        integer     NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz,
+    locked_until    timestamptz,
+    last_error      text,
+    created_at      timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL,
+    route           text
+);
+CREATE INDEX notification_outbox_due ON notification_outbox(state, next_attempt_at);
+
+-- What happened to a delivery afterwards, from the providers' webhooks
+-- (SPEC section 12).
+CREATE TABLE delivery_events (
+    id          bigserial   PRIMARY KEY,
+    delivery_id bigint      NOT NULL REFERENCES notification_deliveries(id),
+    event       text        NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    detail      text,
+    created_at  timestamptz NOT NULL,
+    UNIQUE (delivery_id, event, occurred_at)
+);
 
 CREATE TABLE idempotency_keys (
     id             bigserial   PRIMARY KEY,
