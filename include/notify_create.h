@@ -62,7 +62,8 @@ typedef struct {
     notify_attempt attempt;
     const notify_proof *proof; /* NULL: nothing sent */
     notify_status_e outcome;
-    apr_int64_t claim_id; /* the Idempotency-Key claimed, or 0 */
+    apr_int64_t claim_id;  /* the Idempotency-Key claimed, or 0 */
+    apr_int64_t outbox_id; /* the notification's outbox row, or 0 */
     notify_answer answer;
 } notify_create;
 
@@ -89,5 +90,9 @@ void notify_create_process(notify_create *c, notify_ctype_e ctype,
 
 /* Gives back a connection still held (idempotent). */
 void notify_create_finish(notify_create *c);
+
+/* A claimed row stays locked for the provider's timeout and this much
+ * more (SPEC 11): an attempt still running after that is taken for dead. */
+#define NOTIFY_LOCK_SLACK 60
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef NOTIFY_DATETIME_H
 #define NOTIFY_DATETIME_H
 
+#include <apr_pools.h>
 #include <apr_time.h>
 
 /* Length of a normalised datetime, "YYYY-MM-DDTHH:MM:SSZ", without the NUL. */
@@ -30,5 +31,8 @@ void notify_datetime_format(apr_time_t t, char out[NOTIFY_DATETIME_LEN + 1]);
  * offset of hours alone (+HH), as PostgreSQL writes it; fractional seconds
  * are dropped here too. */
 int notify_datetime_to_time(const char *s, apr_size_t len, apr_time_t *t);
+
+/* The same, as a string in p. */
+char *notify_datetime_stamp(apr_pool_t *p, apr_time_t t);
 
 #endif

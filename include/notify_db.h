@@ -25,6 +25,11 @@
 typedef struct {
     const char *label;
     const char *sql;
+    /* Not given to mod_dbd, which prepares every statement it has when it
+     * connects and fails the connection if one does not prepare: this one
+     * needs upgrade 1 of the schema, and is prepared on first use, so a
+     * database not yet upgraded fails only what needs it. */
+    int since_upgrade;
 } notify_statement;
 
 typedef struct {
@@ -96,6 +101,14 @@ int notify_db_col_int(const notify_db *db, apr_dbd_row_t *row, int n,
 
 /* Column n as a 0/1 flag (PostgreSQL may render "t"/"true"). */
 int notify_db_col_flag(const notify_db *db, apr_dbd_row_t *row, int n);
+
+/* Helpers for the statements' arguments and rows: an id as text (0:
+ * NULL), a column copied into p, and a row fn that reads the first column
+ * as an id into baton (an apr_int64_t). */
+const char *notify_db_id_arg(apr_pool_t *p, apr_int64_t id);
+const char *notify_db_col_copy(apr_pool_t *p, const notify_db *db,
+                               apr_dbd_row_t *row, int n);
+apr_status_t notify_db_id_row(void *baton, notify_db *db, apr_dbd_row_t *row);
 
 /* What a failure calls for (exposed for the unit tests). */
 typedef enum {

@@ -14,6 +14,10 @@
 const notify_provider *notify_delivery_provider(const notify_values *v,
                                                 const notify_settings *s);
 
+/* The longest an attempt may take under s, whichever provider makes it
+ * (0 when none is configured). */
+apr_interval_time_t notify_delivery_timeout(const notify_settings *s);
+
 /* Attempt number n of notification id through prov. */
 void notify_delivery_attempt(apr_pool_t *p, const notify_provider *prov,
                              const notify_settings *s, notify_http *http,
@@ -25,5 +29,15 @@ void notify_delivery_attempt(apr_pool_t *p, const notify_provider *prov,
 void notify_delivery_dev_notification(apr_pool_t *p, const char *key,
                                       apr_int64_t id, const char *reason,
                                       notify_values *dev);
+
+/* What attempt number rec->attempt (in a) leaves to record: fills rec
+ * (the outbox's next state, now, the dev team's notifications in dev and
+ * dev_row) and the proof's state. first_in_request: the request's own
+ * attempt, whose failure also tells the dev team with the provider's
+ * status. */
+void notify_attempt_outcome(apr_pool_t *p, const notify_settings *cfg,
+                            const notify_provider *prov, int first_in_request,
+                            notify_attempt *a, notify_attempt_record *rec,
+                            notify_values dev[2], notify_row dev_row[2]);
 
 #endif

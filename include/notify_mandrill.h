@@ -7,6 +7,7 @@
 #include <apr_tables.h>
 
 #include "notify_provider.h"
+#include "notify_webhook.h"
 
 extern const notify_provider notify_mandrill_provider;
 
@@ -36,5 +37,12 @@ void notify_mandrill_outcome(apr_pool_t *p, apr_status_t sent,
                              const notify_http_result *res,
                              const apr_array_header_t *rcpts,
                              notify_attempt *out);
+
+/* A webhook batch's mandrill_events (SPEC 12): its message events (event,
+ * _id, ts, msg.email) as notify_delivery_event, with the status each
+ * moves its delivery to; *count: the batch's entries, usable or not. NULL
+ * when the text is not a JSON array. */
+apr_array_header_t *notify_mandrill_events(apr_pool_t *p, const char *json,
+                                           apr_size_t len, int *count);
 
 #endif

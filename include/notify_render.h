@@ -38,4 +38,8 @@ const char *notify_render_notification(apr_pool_t *p, notify_status_e st,
                                        const notify_proof *proof,
                                        apr_size_t *len);
 
+/* webhook-accepted: data {events, matched} (SPEC 12). */
+const char *notify_render_webhook(apr_pool_t *p, int events, int matched,
+                                  apr_size_t *len);
+
 #endif

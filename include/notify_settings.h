@@ -21,6 +21,16 @@ typedef struct {
     const char *mandrill_key;
     const char *mandrill_url;
     apr_int64_t mandrill_timeout;
+    const char *mandrill_webhook_key; /* NULL: the webhook refuses */
+    const char *mandrill_webhook_url; /* NULL: the URL as httpd sees it */
+    /* delivery (SPEC section 11) */
+    int delivery_queued;           /* NotifyDeliveryMode queued */
+    apr_int64_t delivery_attempts; /* every attempt, the first included */
+    apr_int64_t backoff_min;       /* seconds */
+    apr_int64_t backoff_max;
+    apr_int64_t delivery_interval; /* the worker's pace, seconds */
+    const char *route; /* the create Location's path: the worker finds these
+                          settings again by it */
 } notify_settings;
 
 #endif

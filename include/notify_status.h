@@ -22,6 +22,9 @@ typedef enum {
     NOTIFY_MANDRILL_EMAIL_FAILED,
     NOTIFY_IDEMPOTENCY_KEY_REUSED,
     NOTIFY_REQUEST_IN_PROGRESS,
+    NOTIFY_SMS_FAILED,
+    NOTIFY_WEBHOOK_ACCEPTED,
+    NOTIFY_INVALID_SIGNATURE,
     NOTIFY_STATUS_COUNT
 } notify_status_e;
 
@@ -35,7 +38,8 @@ typedef struct {
 const notify_status_info *notify_status(notify_status_e st);
 
 /* Whether st says a provider did not accept a stored notification
- * (mandrill-email-failed): such an answer always carries data.proof. */
+ * (mandrill-email-failed, sms-failed): such an answer always carries
+ * data.proof. */
 int notify_status_is_delivery_failure(notify_status_e st);
 
 /* The status whose wire name is name, or NOTIFY_STATUS_COUNT. */

@@ -1,18 +1,16 @@
-/* Everything the module reads and writes in SQL: one table of labelled
- * statements, portable between SQLite and PostgreSQL, and the operations
- * of the create path on them (notify_db.h does the talking). Each lookup
- * returns APR_SUCCESS with "found" or "not found" in its result, and an
- * error only when the database could not answer. APR-only. */
+/* What the module reads and writes in SQL (the statements are in
+ * notify_sql.c; notify_db.h does the talking): the create path, the
+ * outbox and the attempts. Each lookup returns APR_SUCCESS with "found"
+ * or "not found" in its result, and an error only when the database could
+ * not answer. APR-only. */
 #ifndef NOTIFY_STORE_H
 #define NOTIFY_STORE_H
+
+#include <apr_tables.h>
 
 #include "notify_db.h"
 #include "notify_params.h"
 #include "notify_types.h"
-
-/* The statements, ending with {NULL, NULL}; built once in p (the INSERT
- * follows the parameter table). */
-const notify_statement *notify_store_statements(apr_pool_t *p);
 
 /* The active application whose token hashes to sha; *app_id 0 if none. */
 apr_status_t notify_store_find_app(notify_db *db, apr_pool_t *p,
@@ -55,38 +53,88 @@ typedef struct {
     int provisional;
 } notify_idem_answer;
 
+/* The outbox row a notification to deliver gets in its own transaction
+ * (SPEC 11): queued, pending and due now; or, when the request makes the
+ * first attempt itself, sending, attempt 1 counted, locked until it must
+ * have ended. */
+typedef struct {
+    const char *channel;
+    const char *state;
+    int attempts;
+    const char *next_attempt_at;
+    const char *locked_until;
+    const char *route; /* the create Location, for the worker */
+    apr_int64_t id;    /* set when stored */
+} notify_outbox_new;
+
 /* Stores one notification atomically; row->id is set. With an answer to
- * keep, it is stored in the same transaction, and the transaction fails
- * when the claim is no longer there (taken over): then nothing is
- * written. */
+ * keep, or an outbox row, all of it is one transaction; the transaction
+ * fails, writing nothing, when a claimed key is no longer there (taken
+ * over). */
 apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
                                  const notify_values *v, notify_row *row,
                                  const notify_principal *who,
-                                 const notify_idem_answer *answer);
+                                 const notify_idem_answer *answer,
+                                 notify_outbox_new *outbox);
 
-/* One delivery attempt of a notification, recorded in one transaction:
- * a notification_deliveries row per recipient; accepted: processed = 1,
- * processed_at = updated_at = now; refused: the dev team's system-error
- * notification dev (dev_row gets its id); and the final answer of the
- * Idempotency-Key, if any. */
+/* One attempt of a notification, recorded in one transaction: a
+ * notification_deliveries row per recipient (with the attempt's number);
+ * the outbox row's new state, if the attempt still owns it; accepted:
+ * processed = 1, processed_at = updated_at = now; the dev team's
+ * system-error notifications (up to two); the key's final answer. */
 typedef struct {
     apr_int64_t notification_id;
+    apr_int64_t outbox_id;
+    int attempt; /* its number: 1 for the first */
     const notify_proof *proof;
     int accepted;
+    const char *state;           /* the outbox's: sent, pending, failed */
+    const char *next_attempt_at; /* pending: when */
+    const char *last_error;
     const char *now;
-    const notify_values *dev; /* NULL: none */
-    notify_row *dev_row;
+    const notify_values *dev[2]; /* NULL-terminated */
+    notify_row *dev_row[2];
     const notify_principal *who;
-} notify_delivery_record;
+} notify_attempt_record;
 
-apr_status_t notify_store_delivery(notify_db *db, apr_pool_t *p,
-                                   const notify_delivery_record *rec,
-                                   const notify_idem_answer *answer);
+apr_status_t notify_store_attempt(notify_db *db, apr_pool_t *p,
+                                  const notify_attempt_record *rec,
+                                  const notify_idem_answer *answer);
+
+/* The outbox row's part of rec alone: when the rest could not be written,
+ * this at least keeps a sent notification from being sent again. */
+apr_status_t notify_store_outbox_mark(notify_db *db, apr_pool_t *p,
+                                      const notify_attempt_record *rec);
+
+/* An outbox row the worker claimed. */
+typedef struct {
+    apr_int64_t id;
+    apr_int64_t notification_id;
+    const char *channel;
+    int attempts; /* with the one just claimed */
+    const char *route;
+} notify_outbox_row;
+
+/* Claims up to max rows due at now (pending and due, or sending with an
+ * expired lock) of the routes (one per line) this host can deliver (or
+ * of no route), with one write only one claimant wins: each becomes
+ * sending until locked_until, its attempt counted. *rows: what was
+ * claimed (notify_outbox_row). */
+apr_status_t notify_store_outbox_claim(notify_db *db, apr_pool_t *p,
+                                       const char *now,
+                                       const char *locked_until,
+                                       const char *routes, int max,
+                                       apr_array_header_t **rows);
 
 /* Keeps answer (its final one) with its key, alone: when the write it
  * belongs with could not be made. */
 apr_status_t notify_store_idem_keep(notify_db *db, apr_pool_t *p,
                                     const notify_idem_answer *answer);
+
+/* A stored notification, for an attempt: *found 0 when there is none. */
+apr_status_t notify_store_load(notify_db *db, apr_pool_t *p, apr_int64_t id,
+                               notify_values *v, notify_row *row,
+                               notify_principal *who, int *found);
 
 typedef struct {
     apr_int64_t id; /* 0: no such key */

@@ -30,12 +30,16 @@ typedef struct {
 } notify_recipient;
 
 /* What delivery did for a notification: the latest attempt's recipients,
- * and where the notification stands. */
+ * and where the notification stands in the outbox. */
 typedef struct {
     const char *channel;  /* "email", "sms" */
     const char *provider; /* "mandrill", "twilio" */
     int count;
     notify_recipient *recipients;
+    const char *state; /* queued, pending, sending, sent, failed; NULL: not
+                          shown */
+    int attempts;
+    const char *next_attempt_at; /* RFC 3339, or NULL */
 } notify_proof;
 
 #endif

@@ -22,19 +22,22 @@ notify_proc notify_process;
 static int notify_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp)
 {
-    (void)pconf;
     (void)plog;
     (void)ptemp;
     /* Once, before any thread exists; CURL_GLOBAL_ALL sets up TLS. */
     curl_global_init(CURL_GLOBAL_ALL);
+    notify_config_reset(pconf);
     return OK;
 }
 
 static int notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
+    int rv;
+
     (void)plog;
-    return notify_dbd_post_config(pconf, ptemp, s);
+    rv = notify_dbd_post_config(pconf, ptemp, s);
+    return rv == OK ? notify_worker_post_config(pconf, ptemp, s) : rv;
 }
 
 static void notify_child_init(apr_pool_t *pchild, server_rec *s)
@@ -42,6 +45,7 @@ static void notify_child_init(apr_pool_t *pchild, server_rec *s)
     int threads = 0, threaded = AP_MPMQ_NOT_SUPPORTED;
 
     notify_sha256_init();
+    notify_worker_child_init(pchild);
     notify_process.routes = notify_route_cache_create(pchild);
     /* With one thread per process there is never anyone to share a
      * commit with. */
@@ -73,6 +77,7 @@ static void notify_register_hooks(apr_pool_t *p)
     ap_hook_post_config(notify_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(notify_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(notify_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(notify_webhook_handler, NULL, NULL, APR_HOOK_MIDDLE);
     notify_errors_register();
 }
 

@@ -1,13 +1,18 @@
 /* Directives: create/merge with unset markers, one handler per value type,
- * every value checked at start-up so a typo stops httpd with its name. */
+ * every value checked at start-up so a typo stops httpd with its name.
+ * The module also notes, as httpd reads them, where its handlers are set,
+ * which database each server uses (DBDriver, DBDParams) and the sections
+ * holding its directives: the outbox's worker resolves a route's settings
+ * from them without a request. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
+#include <apr_file_io.h>
 #include <apr_fnmatch.h>
-#include <apr_strings.h>
 #include <apr_lib.h>
+#include <apr_strings.h>
 #include <apr_uri.h>
 #include <httpd.h>
 #include <http_config.h>
@@ -20,6 +25,15 @@ APLOG_USE_MODULE(notify);
 #define DEFAULT_MANDRILL_URL                                                   \
     "https://mandrillapp.com/api/1.0/messages/send.json"
 
+/* The sections that hold the module's directives, in the order httpd read
+ * them (this configuration's: reset by notify_config_reset). */
+static apr_array_header_t *sections;
+
+void notify_config_reset(apr_pool_t *pconf)
+{
+    sections = apr_array_make(pconf, 16, sizeof(notify_section));
+}
+
 /* A whole-number directive: where it is stored and its range. The upper
  * bounds keep every product the module makes of a value (milliseconds,
  * apr_time_t microseconds) far from overflowing. */
@@ -30,6 +44,7 @@ typedef struct {
 } number_directive;
 
 #define TEN_YEARS APR_INT64_C(315360000)
+#define THIRTY_DAYS APR_INT64_C(2592000)
 
 static const number_directive route_cache = {
     offsetof(notify_srv_conf, route_cache_seconds), 1, 0, 86400};
@@ -45,6 +60,10 @@ static const number_directive mandrill_timeout = {
     offsetof(notify_dir_conf, mandrill_timeout), 0, 1, 3600};
 static const number_directive idem_window = {
     offsetof(notify_dir_conf, idempotency_window), 0, 1, TEN_YEARS};
+static const number_directive attempts = {
+    offsetof(notify_srv_conf, delivery_attempts), 1, 1, 100};
+static const number_directive interval = {
+    offsetof(notify_srv_conf, delivery_interval), 1, 1, 3600};
 
 void *notify_create_dir_conf(apr_pool_t *p, char *dir)
 {
@@ -57,6 +76,7 @@ void *notify_create_dir_conf(apr_pool_t *p, char *dir)
     c->max_body = NOTIFY_UNSET;
     c->mandrill_timeout = NOTIFY_UNSET;
     c->idempotency_window = NOTIFY_UNSET;
+    c->delivery_queued = NOTIFY_UNSET;
     return c;
 }
 
@@ -76,7 +96,10 @@ void *notify_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mandrill_key);
     MERGE_PTR(mandrill_url);
     MERGE_NUM(mandrill_timeout);
+    MERGE_PTR(mandrill_webhook_key);
+    MERGE_PTR(mandrill_webhook_url);
     MERGE_NUM(idempotency_window);
+    MERGE_NUM(delivery_queued);
     if (add->create_path_kind != NOTIFY_PATH_UNSET) {
         c->create_path_kind = add->create_path_kind;
         c->create_path = add->create_path;
@@ -95,6 +118,9 @@ void *notify_create_srv_conf(apr_pool_t *p, server_rec *s)
     (void)s;
     c->route_cache_seconds = NOTIFY_UNSET;
     c->session_touch_interval = NOTIFY_UNSET;
+    c->delivery_attempts = NOTIFY_UNSET;
+    c->backoff_min = c->backoff_max = NOTIFY_UNSET;
+    c->delivery_interval = NOTIFY_UNSET;
     return c;
 }
 
@@ -105,6 +131,12 @@ void *notify_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 
     MERGE_NUM(route_cache_seconds);
     MERGE_NUM(session_touch_interval);
+    MERGE_NUM(delivery_attempts);
+    MERGE_NUM(backoff_min);
+    MERGE_NUM(backoff_max);
+    MERGE_NUM(delivery_interval);
+    MERGE_PTR(dbd_driver);
+    MERGE_PTR(dbd_params);
     c->uses_module = add->uses_module || base->uses_module;
     return c;
 }
@@ -115,13 +147,9 @@ static apr_int64_t or_default(apr_int64_t v, apr_int64_t dflt)
 }
 
 /* The defaults of SPEC section 7, in one place. */
-void notify_settings_get(request_rec *r, notify_settings *out)
+static void resolve(const notify_dir_conf *d, const notify_srv_conf *s,
+                    notify_settings *out)
 {
-    const notify_dir_conf *d =
-        ap_get_module_config(r->per_dir_config, &notify_module);
-    const notify_srv_conf *s =
-        ap_get_module_config(r->server->module_config, &notify_module);
-
     memset(out, 0, sizeof(*out));
     out->route_registry = d->route_registry != 0;
     out->route_name = d->route_name ? d->route_name : DEFAULT_ROUTE_NAME;
@@ -134,7 +162,113 @@ void notify_settings_get(request_rec *r, notify_settings *out)
     out->mandrill_url =
         d->mandrill_url ? d->mandrill_url : DEFAULT_MANDRILL_URL;
     out->mandrill_timeout = or_default(d->mandrill_timeout, 10);
+    out->mandrill_webhook_key = d->mandrill_webhook_key;
+    out->mandrill_webhook_url = d->mandrill_webhook_url;
     out->idempotency_window = or_default(d->idempotency_window, 86400);
+    out->delivery_queued = d->delivery_queued == 1;
+    out->delivery_attempts = or_default(s->delivery_attempts, 8);
+    out->backoff_min = or_default(s->backoff_min, 30);
+    out->backoff_max = or_default(s->backoff_max, 3600);
+    out->delivery_interval = or_default(s->delivery_interval, 2);
+    out->route =
+        d->create_path_kind == NOTIFY_PATH_EXACT ? d->create_path : NULL;
+}
+
+void notify_settings_get(request_rec *r, notify_settings *out)
+{
+    resolve(ap_get_module_config(r->per_dir_config, &notify_module),
+            ap_get_module_config(r->server->module_config, &notify_module),
+            out);
+}
+
+/* Whether a <Location path> applies to uri, as httpd matches a plain
+ * Location: a prefix ending at a path segment. */
+static int location_applies(const char *path, const char *uri)
+{
+    apr_size_t len = strlen(path);
+
+    return strncmp(path, uri, len) == 0 &&
+           (len == 0 || path[len - 1] == '/' || uri[len] == '/' ||
+            uri[len] == '\0');
+}
+
+/* Merges into conf the noted Locations of owner that apply to route. */
+static notify_dir_conf *merge_locations(apr_pool_t *p, notify_dir_conf *conf,
+                                        server_rec *owner, const char *route)
+{
+    int i;
+
+    for (i = 0; route && sections && i < sections->nelts; i++) {
+        const notify_section *sec = &APR_ARRAY_IDX(sections, i, notify_section);
+        if (sec->s == owner && sec->path &&
+            location_applies(sec->path, route)) {
+            conf = notify_merge_dir_conf(p, conf, sec->conf);
+        }
+    }
+    return conf;
+}
+
+void notify_settings_for(apr_pool_t *p, server_rec *main_s, server_rec *s,
+                         const char *route, notify_settings *out)
+{
+    notify_dir_conf *conf =
+        ap_get_module_config(s->lookup_defaults, &notify_module);
+
+    if (!conf) {
+        conf = notify_create_dir_conf(p, NULL);
+    }
+    /* A virtual host inherits the main server's Locations, read first. */
+    conf = merge_locations(p, conf, main_s, route);
+    if (s != main_s) {
+        conf = merge_locations(p, conf, s, route);
+    }
+    resolve(conf, ap_get_module_config(s->module_config, &notify_module), out);
+    out->route = route;
+}
+
+apr_array_header_t *notify_create_routes(apr_pool_t *p, server_rec *main_s,
+                                         server_rec *s)
+{
+    apr_array_header_t *routes = apr_array_make(p, 4, sizeof(const char *));
+    int i;
+
+    for (i = 0; sections && i < sections->nelts; i++) {
+        const notify_section *sec = &APR_ARRAY_IDX(sections, i, notify_section);
+        if ((sec->s == main_s || sec->s == s) &&
+            sec->conf->create_path_kind == NOTIFY_PATH_EXACT &&
+            sec->conf->create_path) {
+            APR_ARRAY_PUSH(routes, const char *) = sec->conf->create_path;
+        }
+    }
+    return routes;
+}
+
+/* Whether cmd runs directly inside <Location path> (not a regex, not a
+ * wildcard). */
+static int in_plain_location(cmd_parms *cmd)
+{
+    const ap_directive_t *parent =
+        cmd->directive ? cmd->directive->parent : NULL;
+
+    return parent && strcasecmp(parent->directive, "<Location") == 0 &&
+           cmd->path && cmd->path[0] == '/' && parent->args &&
+           parent->args[0] != '~' && !apr_fnmatch_test(cmd->path);
+}
+
+/* Notes the section a directive of the module sits in, once. */
+static void note_section(cmd_parms *cmd, void *dconf)
+{
+    notify_dir_conf *d = dconf;
+    notify_section *sec;
+
+    if (d->noted || !cmd->path || !sections) {
+        return;
+    }
+    d->noted = 1;
+    sec = apr_array_push(sections);
+    sec->s = cmd->server;
+    sec->conf = d;
+    sec->path = in_plain_location(cmd) ? cmd->path : NULL;
 }
 
 static const char *set_number(cmd_parms *cmd, void *dconf, const char *arg)
@@ -156,39 +290,78 @@ static const char *set_number(cmd_parms *cmd, void *dconf, const char *arg)
             cmd->cmd->name, arg, nd->min, nd->max);
     }
     *(apr_int64_t *)(conf + nd->offset) = v;
+    if (!nd->server) {
+        note_section(cmd, dconf);
+    }
+    return NULL;
+}
+
+static const char *set_backoff(cmd_parms *cmd, void *dconf, const char *lo,
+                               const char *hi)
+{
+    static const number_directive min = {offsetof(notify_srv_conf, backoff_min),
+                                         1, 1, THIRTY_DAYS};
+    static const number_directive max = {offsetof(notify_srv_conf, backoff_max),
+                                         1, 1, THIRTY_DAYS};
+    notify_srv_conf *sc =
+        ap_get_module_config(cmd->server->module_config, &notify_module);
+    const char *err;
+
+    cmd->info = (void *)&min;
+    if ((err = set_number(cmd, dconf, lo)) != NULL) {
+        return err;
+    }
+    cmd->info = (void *)&max;
+    if ((err = set_number(cmd, dconf, hi)) != NULL) {
+        return err;
+    }
+    if (sc->backoff_max < sc->backoff_min) {
+        return apr_psprintf(cmd->pool,
+                            "%s: the longest wait (%s) is shorter than the "
+                            "first (%s)",
+                            cmd->cmd->name, hi, lo);
+    }
     return NULL;
 }
 
 static const char *set_registry(cmd_parms *cmd, void *dconf, int on)
 {
-    (void)cmd;
     ((notify_dir_conf *)dconf)->route_registry = on;
+    note_section(cmd, dconf);
     return NULL;
 }
 
-static const char *set_route_name(cmd_parms *cmd, void *dconf, const char *arg)
+static const char *set_mode(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    notify_dir_conf *d = dconf;
+
+    if (strcasecmp(arg, "sync") == 0) {
+        d->delivery_queued = 0;
+    }
+    else if (strcasecmp(arg, "queued") == 0) {
+        d->delivery_queued = 1;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither sync nor queued",
+                            cmd->cmd->name, arg);
+    }
+    note_section(cmd, dconf);
+    return NULL;
+}
+
+/* A non-empty word, stored at the offset in cmd->info. */
+static const char *set_string(cmd_parms *cmd, void *dconf, const char *arg)
 {
     if (!*arg) {
-        return apr_psprintf(cmd->pool, "%s: the name must not be empty",
+        return apr_psprintf(cmd->pool, "%s: the value must not be empty",
                             cmd->cmd->name);
     }
-    ((notify_dir_conf *)dconf)->route_name = arg;
+    *(const char **)((char *)dconf + (apr_size_t)cmd->info) = arg;
+    note_section(cmd, dconf);
     return NULL;
 }
 
-static const char *set_mandrill_key(cmd_parms *cmd, void *dconf,
-                                    const char *arg)
-{
-    if (!*arg) {
-        return apr_psprintf(cmd->pool, "%s: the key must not be empty",
-                            cmd->cmd->name);
-    }
-    ((notify_dir_conf *)dconf)->mandrill_key = arg;
-    return NULL;
-}
-
-static const char *set_mandrill_url(cmd_parms *cmd, void *dconf,
-                                    const char *arg)
+static const char *set_url(cmd_parms *cmd, void *dconf, const char *arg)
 {
     apr_uri_t uri;
 
@@ -198,20 +371,48 @@ static const char *set_mandrill_url(cmd_parms *cmd, void *dconf,
         return apr_psprintf(cmd->pool, "%s: '%s' is not an http or https URL",
                             cmd->cmd->name, arg);
     }
-    ((notify_dir_conf *)dconf)->mandrill_url = arg;
-    return NULL;
+    return set_string(cmd, dconf, arg);
 }
 
-/* Whether cmd runs directly inside <Location path> (not a regex, not a
- * wildcard): only then does "the exact create path" exist. */
-static int in_plain_location(cmd_parms *cmd)
+/* A secret read from a file at start-up, so httpd.conf can stay world
+ * readable; trailing white space (a final newline) is not part of it. */
+static const char *set_secret_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    const ap_directive_t *parent =
-        cmd->directive ? cmd->directive->parent : NULL;
+    const char *path = ap_server_root_relative(cmd->temp_pool, arg);
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t len = 0;
+    char *text, buf[120];
+    apr_status_t rv;
 
-    return parent && strcasecmp(parent->directive, "<Location") == 0 &&
-           cmd->path && cmd->path[0] == '/' && parent->args &&
-           parent->args[0] != '~' && !apr_fnmatch_test(cmd->path);
+    rv = path ? apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->temp_pool)
+              : APR_EBADPATH;
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    }
+    if (rv == APR_SUCCESS && fi.size > 4096) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: %s is larger than 4096 bytes",
+                            cmd->cmd->name, arg);
+    }
+    if (rv == APR_SUCCESS) {
+        len = (apr_size_t)fi.size;
+        text = apr_pcalloc(cmd->pool, len + 1);
+        rv = len ? apr_file_read_full(f, text, len, &len) : APR_SUCCESS;
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: cannot read %s: %s", cmd->cmd->name,
+                            arg, apr_strerror(rv, buf, sizeof(buf)));
+    }
+    while (len > 0 && apr_isspace(text[len - 1])) {
+        text[--len] = '\0';
+    }
+    if (len == 0 || strlen(text) != len) {
+        return apr_psprintf(cmd->pool, "%s: %s holds no key", cmd->cmd->name,
+                            arg);
+    }
+    return set_string(cmd, dconf, text);
 }
 
 /* httpd offers every module that declares a directive its turn (core
@@ -232,6 +433,7 @@ static const char *note_handler(cmd_parms *cmd, void *dconf, const char *arg)
     if (strcmp(arg, "notify-create") != 0) {
         return NULL;
     }
+    note_section(cmd, dconf);
     if (!in_plain_location(cmd)) {
         d->create_path_kind = NOTIFY_PATH_ANY;
         return NULL;
@@ -245,16 +447,39 @@ static const char *note_handler(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* mod_dbd reads these too: the module notes which database each server
+ * uses, to give it the right statements and to run the worker once per
+ * database. */
+static const char *note_dbd(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    notify_srv_conf *sc =
+        ap_get_module_config(cmd->server->module_config, &notify_module);
+
+    (void)dconf;
+    if (cmd->info) {
+        sc->dbd_params = arg;
+    }
+    else {
+        sc->dbd_driver = arg;
+    }
+    return NULL;
+}
+
 #define SRV RSRC_CONF
 #define SRV_DIR (RSRC_CONF | ACCESS_CONF)
+#define DIR_OFFSET(f) (void *)offsetof(notify_dir_conf, f)
 
 const command_rec notify_directives[] = {
     AP_INIT_TAKE1("SetHandler", note_handler, NULL, OR_FILEINFO,
                   "(mod_notify notes where its handlers are set)"),
+    AP_INIT_TAKE1("DBDriver", note_dbd, NULL, RSRC_CONF,
+                  "(mod_notify notes each server's database)"),
+    AP_INIT_TAKE1("DBDParams", note_dbd, (void *)1, RSRC_CONF,
+                  "(mod_notify notes each server's database)"),
     AP_INIT_FLAG("NotifyRouteRegistry", set_registry, NULL, SRV_DIR,
                  "On: identify the route in api_routes/api_services"),
-    AP_INIT_TAKE1("NotifyRouteName", set_route_name, NULL, ACCESS_CONF,
-                  "Name of this location's record in api_routes"),
+    AP_INIT_TAKE1("NotifyRouteName", set_string, DIR_OFFSET(route_name),
+                  ACCESS_CONF, "Name of this location's record in api_routes"),
     AP_INIT_TAKE1("NotifyRouteCacheSeconds", set_number, (void *)&route_cache,
                   SRV, "Seconds a route lookup is cached per process"),
     AP_INIT_TAKE1("NotifySessionMaxAge", set_number, (void *)&max_age, SRV_DIR,
@@ -266,13 +491,32 @@ const command_rec notify_directives[] = {
                   "Seconds between writes of a session's last_used_at"),
     AP_INIT_TAKE1("NotifyMaxBodySize", set_number, (void *)&max_body, SRV_DIR,
                   "Largest request body in bytes"),
-    AP_INIT_TAKE1("NotifyMandrillKey", set_mandrill_key, NULL, SRV_DIR,
+    AP_INIT_TAKE1("NotifyMandrillKey", set_string, DIR_OFFSET(mandrill_key),
+                  SRV_DIR,
                   "Mandrill API key; unset: email is stored, not sent"),
-    AP_INIT_TAKE1("NotifyMandrillURL", set_mandrill_url, NULL, SRV_DIR,
-                  "Mandrill messages/send.json URL"),
+    AP_INIT_TAKE1("NotifyMandrillKeyFile", set_secret_file,
+                  DIR_OFFSET(mandrill_key), SRV_DIR,
+                  "A file holding the Mandrill API key, read at start-up"),
+    AP_INIT_TAKE1("NotifyMandrillURL", set_url, DIR_OFFSET(mandrill_url),
+                  SRV_DIR, "Mandrill messages/send.json URL"),
     AP_INIT_TAKE1("NotifyMandrillTimeout", set_number,
                   (void *)&mandrill_timeout, SRV_DIR,
                   "Seconds allowed for a Mandrill call"),
+    AP_INIT_TAKE1("NotifyMandrillWebhookKey", set_string,
+                  DIR_OFFSET(mandrill_webhook_key), ACCESS_CONF,
+                  "The key Mandrill signs this webhook's batches with"),
+    AP_INIT_TAKE1("NotifyMandrillWebhookURL", set_url,
+                  DIR_OFFSET(mandrill_webhook_url), ACCESS_CONF,
+                  "The webhook's URL as configured in Mandrill"),
     AP_INIT_TAKE1("NotifyIdempotencyWindow", set_number, (void *)&idem_window,
                   SRV_DIR, "Seconds an Idempotency-Key is remembered"),
+    AP_INIT_TAKE1("NotifyDeliveryMode", set_mode, NULL, SRV_DIR,
+                  "sync: the request makes the first attempt; queued: the "
+                  "worker makes them all"),
+    AP_INIT_TAKE1("NotifyDeliveryAttempts", set_number, (void *)&attempts, SRV,
+                  "Attempts per notification, the first included"),
+    AP_INIT_TAKE2("NotifyDeliveryBackoff", set_backoff, NULL, SRV,
+                  "Seconds before the second attempt, and the longest wait"),
+    AP_INIT_TAKE1("NotifyDeliveryInterval", set_number, (void *)&interval, SRV,
+                  "Seconds between the worker's passes"),
     {NULL}};

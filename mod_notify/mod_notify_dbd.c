@@ -1,14 +1,22 @@
 /* mod_dbd's side of the module: the statements registered for each
- * database that serves the module, and a request's connections, taken
- * with ap_dbd_open and given back with ap_dbd_close around the steps that
- * need them (never held through a provider call). */
+ * database that serves the module, and connections for one request or
+ * one pass of the worker, taken with ap_dbd_open and given back with
+ * ap_dbd_close around the steps that need them (never held through a
+ * provider call). */
 #include <apr_strings.h>
 
 #include "mod_notify.h"
+#include "notify_sql.h"
 #include <http_log.h>
-#include "notify_store.h"
 
 APLOG_USE_MODULE(notify);
+
+const notify_statement *notify_dbd_statements(const char *driver)
+{
+    return driver && strcmp(driver, "sqlite3") == 0
+               ? notify_process.statements_sqlite
+               : notify_process.statements_other;
+}
 
 int notify_dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
@@ -21,7 +29,8 @@ int notify_dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     notify_process.dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     notify_process.dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
-    notify_process.statements = notify_store_statements(pconf);
+    notify_process.statements_sqlite = notify_sql_statements(pconf, "sqlite3");
+    notify_process.statements_other = notify_sql_statements(pconf, "other");
     for (sp = s; sp; sp = sp->next) {
         notify_srv_conf *sc =
             ap_get_module_config(sp->module_config, &notify_module);
@@ -48,8 +57,10 @@ int notify_dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         }
         apr_hash_set(seen, apr_pmemdup(ptemp, &dbd_conf, sizeof(dbd_conf)),
                      sizeof(dbd_conf), sp);
-        for (st = notify_process.statements; st->label; st++) {
-            prepare(sp, st->sql, st->label);
+        for (st = notify_dbd_statements(sc->dbd_driver); st->label; st++) {
+            if (!st->since_upgrade) {
+                prepare(sp, st->sql, st->label);
+            }
         }
     }
     return OK;
@@ -60,7 +71,7 @@ static apr_status_t release(void *use)
     notify_dbd_use *u = use;
 
     if (u->dbd) {
-        notify_process.dbd_close(u->r->server, u->dbd);
+        notify_process.dbd_close(u->s, u->dbd);
         u->dbd = NULL;
     }
     return APR_SUCCESS;
@@ -69,7 +80,6 @@ static apr_status_t release(void *use)
 apr_status_t notify_dbd_open(void *use, notify_db **db, const char **why)
 {
     notify_dbd_use *u = use;
-    request_rec *r = u->r;
     const char *warning = NULL;
     apr_status_t rv;
 
@@ -77,22 +87,22 @@ apr_status_t notify_dbd_open(void *use, notify_db **db, const char **why)
         *why = "mod_dbd is not loaded (LoadModule dbd_module)";
         return APR_EGENERAL;
     }
-    u->dbd = notify_process.dbd_open(r->pool, r->server);
+    u->dbd = notify_process.dbd_open(u->pool, u->s);
     if (!u->dbd) {
         *why = "no database connection (see mod_dbd's messages)";
         return APR_EGENERAL;
     }
     /* Given back on every path, also when the request ends early. */
-    apr_pool_cleanup_register(r->pool, u, release, apr_pool_cleanup_null);
-    rv = notify_db_bind(&u->db, r->pool, u->dbd->driver, u->dbd->handle,
+    apr_pool_cleanup_register(u->pool, u, release, apr_pool_cleanup_null);
+    rv = notify_db_bind(&u->db, u->pool, u->dbd->driver, u->dbd->handle,
                         u->dbd->prepared, u->dbd->pool,
-                        notify_process.statements, notify_process.writers,
-                        &warning);
+                        notify_dbd_statements(apr_dbd_name(u->dbd->driver)),
+                        notify_process.writers, &warning);
     if (warning) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SQLite: %s", warning);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, u->s, "SQLite: %s", warning);
     }
     if (rv != APR_SUCCESS) {
-        *why = apr_pstrcat(r->pool, "database set-up: ",
+        *why = apr_pstrcat(u->pool, "database set-up: ",
                            u->db.error ? u->db.error : "failed", NULL);
         notify_dbd_close(u, NULL);
         return rv;
@@ -106,6 +116,6 @@ void notify_dbd_close(void *use, notify_db *db)
     notify_dbd_use *u = use;
 
     (void)db;
-    apr_pool_cleanup_kill(u->r->pool, u, release);
+    apr_pool_cleanup_kill(u->pool, u, release);
     release(u);
 }

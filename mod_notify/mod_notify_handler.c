@@ -17,7 +17,7 @@ APLOG_USE_MODULE(notify);
 
 /* ---- answering ---- */
 
-static int send_answer(request_rec *r, const notify_answer *a)
+int notify_send_answer(request_rec *r, const notify_answer *a)
 {
     r->status = a->http;
     if (a->replayed) {
@@ -54,7 +54,7 @@ static int send_refusal(request_rec *r, const notify_answer *a, int body_read)
     if (!body_read && has_body(r)) {
         r->connection->keepalive = AP_CONN_CLOSE;
     }
-    return send_answer(r, a);
+    return notify_send_answer(r, a);
 }
 
 static void log_line(void *baton, int level, const char *msg)
@@ -66,13 +66,12 @@ static void log_line(void *baton, int level, const char *msg)
 
 /* ---- the body ---- */
 
-typedef enum { BODY_READ, BODY_REFUSED, BODY_HTTPD_ANSWERED } body_e;
-
 /* Reads the body as it arrives (the buffer grows with what came, never
  * sized by a Content-Length before a byte is there), refusing it past
  * max bytes as received (de-chunked). */
-static body_e read_body(request_rec *r, notify_create *c, apr_int64_t max,
-                        const char **body, apr_size_t *len)
+notify_body_e notify_read_body(request_rec *r, apr_int64_t max,
+                               const char **body, apr_size_t *len,
+                               notify_status_e *st, const char **message)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     apr_bucket_brigade *bb;
@@ -85,9 +84,10 @@ static body_e read_body(request_rec *r, notify_create *c, apr_int64_t max,
         max);
 
     *len = 0;
+    *st = NOTIFY_REQUEST_TOO_LARGE;
+    *message = too_large;
     if (cl && apr_atoi64(cl) > max) {
-        notify_create_refuse(c, NOTIFY_REQUEST_TOO_LARGE, too_large);
-        return BODY_REFUSED;
+        return NOTIFY_BODY_REFUSED;
     }
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     while (!eos) {
@@ -100,16 +100,13 @@ static body_e read_body(request_rec *r, notify_create *c, apr_int64_t max,
             ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
                           "reading the request body failed");
             if (code == AP_FILTER_ERROR) {
-                return BODY_HTTPD_ANSWERED;
+                return NOTIFY_BODY_HTTPD_ANSWERED;
             }
-            if (code == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-                notify_create_refuse(c, NOTIFY_REQUEST_TOO_LARGE, too_large);
+            if (code != HTTP_REQUEST_ENTITY_TOO_LARGE) {
+                *st = NOTIFY_INVALID_ENCODED_PARAMS;
+                *message = "The request body could not be read.";
             }
-            else {
-                notify_create_refuse(c, NOTIFY_INVALID_ENCODED_PARAMS,
-                                     "The request body could not be read.");
-            }
-            return BODY_REFUSED;
+            return NOTIFY_BODY_REFUSED;
         }
         for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
              b = APR_BUCKET_NEXT(b)) {
@@ -121,13 +118,12 @@ static body_e read_body(request_rec *r, notify_create *c, apr_int64_t max,
                 continue;
             }
             if (apr_bucket_read(b, &data, &n, APR_BLOCK_READ) != APR_SUCCESS) {
-                notify_create_refuse(c, NOTIFY_INVALID_ENCODED_PARAMS,
-                                     "The request body could not be read.");
-                return BODY_REFUSED;
+                *st = NOTIFY_INVALID_ENCODED_PARAMS;
+                *message = "The request body could not be read.";
+                return NOTIFY_BODY_REFUSED;
             }
             if (*len + n > (apr_size_t)max) {
-                notify_create_refuse(c, NOTIFY_REQUEST_TOO_LARGE, too_large);
-                return BODY_REFUSED;
+                return NOTIFY_BODY_REFUSED;
             }
             if (*len + n + 1 > cap) {
                 apr_size_t want = cap ? cap * 2 : 8192;
@@ -152,7 +148,7 @@ static body_e read_body(request_rec *r, notify_create *c, apr_int64_t max,
     }
     buf[*len] = '\0';
     *body = buf;
-    return BODY_READ;
+    return NOTIFY_BODY_READ;
 }
 
 /* ---- the handlers ---- */
@@ -190,13 +186,15 @@ static int is_create_path(request_rec *r)
 static int create(request_rec *r)
 {
     notify_settings cfg;
-    notify_dbd_use use = {r, NULL, {0}};
+    notify_dbd_use use = {r->pool, r->server, r, NULL, {0}};
     notify_env env;
     notify_create c;
     notify_ctype_e ctype;
     const char *body = NULL;
     apr_size_t len = 0;
-    body_e got;
+    notify_body_e got;
+    notify_status_e st;
+    const char *message;
 
     notify_settings_get(r, &cfg);
     memset(&env, 0, sizeof(env));
@@ -226,18 +224,19 @@ static int create(request_rec *r)
         notify_create_refuse(&c, NOTIFY_INVALID_CONTENT_TYPE, NULL);
         return send_refusal(r, &c.answer, 0);
     }
-    got = read_body(r, &c, cfg.max_body, &body, &len);
-    if (got == BODY_HTTPD_ANSWERED) {
+    got = notify_read_body(r, cfg.max_body, &body, &len, &st, &message);
+    if (got == NOTIFY_BODY_HTTPD_ANSWERED) {
         return AP_FILTER_ERROR; /* through the JSON error filter */
     }
-    if (got == BODY_REFUSED) {
+    if (got == NOTIFY_BODY_REFUSED) {
+        notify_create_refuse(&c, st, message);
         return send_refusal(r, &c.answer, 0);
     }
     notify_create_process(&c, ctype, body, len,
                           apr_table_get(r->headers_in, "Idempotency-Key"));
     notify_create_finish(&c);
     /* Anything about a stored notification is an answer, not a refusal. */
-    return c.answer.replayed || c.row.id ? send_answer(r, &c.answer)
+    return c.answer.replayed || c.row.id ? notify_send_answer(r, &c.answer)
                                          : send_refusal(r, &c.answer, 1);
 }
 

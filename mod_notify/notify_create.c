@@ -8,6 +8,7 @@
 #include "notify_datetime.h"
 #include "notify_decode.h"
 #include "notify_idem.h"
+#include "notify_outbox.h"
 #include "notify_render.h"
 #include "notify_utf8.h"
 
@@ -374,23 +375,57 @@ static void release_claim(notify_create *c)
     c->claim_id = 0;
 }
 
+/* The proof of a notification queued for the worker (SPEC 11). */
+static notify_proof *queued_proof(notify_create *c, const char *now)
+{
+    notify_proof *proof = apr_pcalloc(c->pool, sizeof(*proof));
+
+    proof->channel = c->provider->channel;
+    proof->provider = c->provider->name;
+    proof->state = "queued";
+    proof->next_attempt_at = now;
+    return proof;
+}
+
 static notify_status_e step_store(notify_create *c)
 {
-    char now[NOTIFY_DATETIME_LEN + 1];
-    notify_idem_answer keep = {c->claim_id, NULL, c, 0};
+    apr_time_t t = apr_time_now();
+    char *now = notify_datetime_stamp(c->pool, t);
+    notify_idem_answer keep = {c->claim_id, render_outcome, c, 0};
+    notify_outbox_new *ob = NULL;
 
-    notify_datetime_format(apr_time_now(), now);
-    c->row.created_at = c->row.updated_at = apr_pstrdup(c->pool, now);
+    c->row.created_at = c->row.updated_at = now;
     c->provider = notify_delivery_provider(&c->values, c->cfg);
-    keep.render = c->provider ? render_unrecorded : render_outcome;
-    keep.provisional = c->provider != NULL;
-    if (notify_store_create(c->db, c->pool, &c->values, &c->row, &c->who,
-                            &keep) != APR_SUCCESS) {
+    if (c->provider) {
+        /* With the notification, in its transaction, so that nothing to
+         * deliver is ever lost. */
+        ob = apr_pcalloc(c->pool, sizeof(*ob));
+        ob->channel = c->provider->channel;
+        ob->next_attempt_at = now;
+        ob->route = c->cfg->route;
+        if (c->cfg->delivery_queued) {
+            ob->state = "pending";
+            c->proof = queued_proof(c, now);
+        }
+        else {
+            /* The request makes the first attempt: it is the claimant. */
+            ob->state = "sending";
+            ob->attempts = 1;
+            ob->locked_until = notify_datetime_stamp(
+                c->pool, t + c->provider->timeout(c->cfg) +
+                             apr_time_from_sec(NOTIFY_LOCK_SLACK));
+            keep.render = render_unrecorded;
+            keep.provisional = 1;
+        }
+    }
+    if (notify_store_create(c->db, c->pool, &c->values, &c->row, &c->who, &keep,
+                            ob) != APR_SUCCESS) {
         const char *why = c->db->error;
         release_claim(c);
         return crash(c, NOTIFY_APPLICATION_CRASH, "storing the notification",
                      why);
     }
+    c->outbox_id = ob ? ob->id : 0;
     return NOTIFY_ACTION_SUCCESSFUL;
 }
 
@@ -401,45 +436,39 @@ static notify_status_e step_store(notify_create *c)
 static void step_deliver(notify_create *c)
 {
     const notify_provider *prov = c->provider;
-    notify_delivery_record rec;
+    notify_attempt_record rec;
     notify_idem_answer keep = {c->claim_id, render_outcome, c, 0};
-    notify_values dev;
-    notify_row dev_row;
-    char now[NOTIFY_DATETIME_LEN + 1];
+    notify_values dev[2];
+    notify_row dev_row[2];
     notify_status_e st;
 
     /* No connection is held while the provider takes its time. */
     db_close(c);
     notify_delivery_attempt(c->pool, prov, c->cfg, c->env->http, &c->values,
                             c->row.id, 1, &c->attempt);
-    c->proof = &c->attempt.proof;
-    notify_datetime_format(apr_time_now(), now);
     memset(&rec, 0, sizeof(rec));
     rec.notification_id = c->row.id;
-    rec.proof = c->proof;
-    rec.now = now;
+    rec.outbox_id = c->outbox_id;
+    rec.attempt = 1;
     rec.who = &c->who;
-    if (c->attempt.verdict == NOTIFY_ATTEMPT_ACCEPTED) {
+    notify_attempt_outcome(c->pool, c->cfg, prov, 1, &c->attempt, &rec, dev,
+                           dev_row);
+    c->proof = &c->attempt.proof;
+    if (rec.accepted) {
         c->values.val[NOTIFY_P_PROCESSED] = "1";
-        c->values.val[NOTIFY_P_PROCESSED_AT] = apr_pstrdup(c->pool, now);
-        c->row.updated_at = c->values.val[NOTIFY_P_PROCESSED_AT];
-        rec.accepted = 1;
+        c->values.val[NOTIFY_P_PROCESSED_AT] = rec.now;
+        c->row.updated_at = rec.now;
     }
     else {
         c->outcome = prov->failed_status;
         notify_log(&c->env->log, c->pool, NOTIFY_LOG_ERR,
-                   "notification %" APR_INT64_T_FMT " stored but not sent: %s",
-                   c->row.id, c->attempt.reason);
-        notify_delivery_dev_notification(
-            c->pool, notify_status(prov->failed_status)->name, c->row.id,
-            c->attempt.reason, &dev);
-        dev_row.created_at = dev_row.updated_at = apr_pstrdup(c->pool, now);
-        rec.dev = &dev;
-        rec.dev_row = &dev_row;
+                   "notification %" APR_INT64_T_FMT " stored but not sent (%s"
+                   "): %s",
+                   c->row.id, rec.state, c->attempt.reason);
     }
     st = db_open(c, NOTIFY_APPLICATION_CRASH);
     if (st == NOTIFY_ACTION_SUCCESSFUL &&
-        notify_store_delivery(c->db, c->pool, &rec, &keep) != APR_SUCCESS) {
+        notify_store_attempt(c->db, c->pool, &rec, &keep) != APR_SUCCESS) {
         st = db_crash(c, NOTIFY_APPLICATION_CRASH,
                       apr_psprintf(c->pool,
                                    "notification %" APR_INT64_T_FMT
@@ -448,12 +477,21 @@ static void step_deliver(notify_create *c)
     }
     if (st != NOTIFY_ACTION_SUCCESSFUL) {
         /* The answer kept with the notification is the one that goes out
-         * now, and becomes final if the database takes that much. */
+         * now, and becomes final if the database takes that much; the
+         * outbox row at least must not send it again. */
         c->outcome = NOTIFY_APPLICATION_CRASH;
         c->values.val[NOTIFY_P_PROCESSED] = "0";
         c->values.val[NOTIFY_P_PROCESSED_AT] = NULL;
         c->row.updated_at = c->row.created_at;
         keep.render = render_unrecorded;
+        if (c->db &&
+            notify_store_outbox_mark(c->db, c->pool, &rec) != APR_SUCCESS) {
+            notify_log(&c->env->log, c->pool, NOTIFY_LOG_ERR,
+                       "outbox row of notification %" APR_INT64_T_FMT
+                       " not updated (it will be tried again after its "
+                       "lock): %s",
+                       c->row.id, c->db->error);
+        }
         if (c->db && c->claim_id &&
             notify_store_idem_keep(c->db, c->pool, &keep) != APR_SUCCESS) {
             notify_log(&c->env->log, c->pool, NOTIFY_LOG_WARNING,
@@ -492,7 +530,7 @@ void notify_create_process(notify_create *c, notify_ctype_e ctype,
         return;
     }
     STEP(step_store(c));
-    if (c->provider) {
+    if (c->provider && !c->cfg->delivery_queued) {
         step_deliver(c);
     }
     answer_outcome(c);

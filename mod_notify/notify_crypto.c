@@ -1,10 +1,13 @@
-/* Base64 and SHA-256 (notify_crypto.h): apr_base64 and OpenSSL. */
+/* Base64, SHA-256 and HMAC-SHA1 (notify_crypto.h): apr_base64 and
+ * OpenSSL. */
 #include <limits.h>
 
 #include <apr_base64.h>
 #include <apr_encode.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "notify_chars.h"
 #include "notify_crypto.h"
@@ -86,4 +89,29 @@ void notify_sha256_hex(const char *s, apr_size_t len, char out[65])
     if (EVP_Digest(s, len, md, &md_len, type, NULL) == 1) {
         apr_encode_base16_binary(out, md, md_len, APR_ENCODE_LOWER, NULL);
     }
+}
+
+const char *notify_hmac_sha1_base64(apr_pool_t *p, const char *key,
+                                    apr_size_t key_len, const char *msg,
+                                    apr_size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    char *out;
+
+    if (key_len > INT_MAX ||
+        !HMAC(EVP_sha1(), key, (int)key_len, (const unsigned char *)msg, len,
+              md, &md_len)) {
+        return NULL;
+    }
+    out = apr_palloc(p, apr_base64_encode_len((int)md_len));
+    apr_base64_encode_binary(out, md, (int)md_len);
+    return out;
+}
+
+int notify_secure_equal(const char *a, apr_size_t alen, const char *b,
+                        apr_size_t blen)
+{
+    /* The lengths of signatures are no secret. */
+    return alen == blen && CRYPTO_memcmp(a, b, alen) == 0;
 }

@@ -211,3 +211,11 @@ int notify_datetime_to_time(const char *s, apr_size_t len, apr_time_t *t)
     *t = apr_time_from_sec(secs);
     return 1;
 }
+
+char *notify_datetime_stamp(apr_pool_t *p, apr_time_t t)
+{
+    char *out = apr_palloc(p, NOTIFY_DATETIME_LEN + 1);
+
+    notify_datetime_format(t, out);
+    return out;
+}

@@ -567,3 +567,21 @@ int notify_db_col_flag(const notify_db *db, apr_dbd_row_t *row, int n)
 
     return v && (v[0] == '1' || v[0] == 't');
 }
+
+const char *notify_db_id_arg(apr_pool_t *p, apr_int64_t id)
+{
+    return id ? apr_psprintf(p, "%" APR_INT64_T_FMT, id) : NULL;
+}
+
+const char *notify_db_col_copy(apr_pool_t *p, const notify_db *db,
+                               apr_dbd_row_t *row, int n)
+{
+    const char *v = notify_db_col(db, row, n);
+
+    return v ? apr_pstrdup(p, v) : NULL;
+}
+
+apr_status_t notify_db_id_row(void *baton, notify_db *db, apr_dbd_row_t *row)
+{
+    return notify_db_col_int(db, row, 0, baton) ? APR_SUCCESS : APR_EGENERAL;
+}

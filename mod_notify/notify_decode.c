@@ -1,15 +1,13 @@
-/* notify_decode.h: JSON through jansson, forms through libcurl's
- * percent-decoder. */
+/* notify_decode.h: JSON through jansson, forms through notify_form.c. */
 #include <errno.h>
 #include <string.h>
 
 #include <apr_lib.h>
 #include <apr_strings.h>
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "notify_decode.h"
-#include "notify_utf8.h"
+#include "notify_form.h"
 
 static void input_reset(notify_input *in)
 {
@@ -377,79 +375,28 @@ notify_status_e notify_decode_json(apr_pool_t *p, const char *body,
     return NOTIFY_ACTION_SUCCESSFUL;
 }
 
-static int percent_escapes_valid(const char *s, apr_size_t len)
-{
-    apr_size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] == '%' && (i + 2 >= len || !apr_isxdigit(s[i + 1]) ||
-                            !apr_isxdigit(s[i + 2]))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* One form component: '+' is a space, then percent-decoding by libcurl. */
-static const char *form_unescape(apr_pool_t *p, const char *s, apr_size_t len,
-                                 apr_size_t *outlen)
-{
-    char *plus = apr_pstrmemdup(p, s, len);
-    char *dec;
-    const char *out;
-    int n = 0;
-    apr_size_t i;
-
-    if (!percent_escapes_valid(s, len)) {
-        return NULL;
-    }
-    for (i = 0; i < len; i++) {
-        if (plus[i] == '+') {
-            plus[i] = ' ';
-        }
-    }
-    dec = curl_easy_unescape(NULL, plus, (int)len, &n);
-    if (!dec) {
-        return NULL;
-    }
-    out = apr_pstrmemdup(p, dec, n);
-    curl_free(dec);
-    *outlen = n;
-    return notify_utf8_valid(out, n) ? out : NULL;
-}
-
 notify_status_e notify_decode_form(apr_pool_t *p, const char *body,
                                    apr_size_t len, notify_input *in,
                                    notify_error *err)
 {
-    const char *pos = body, *end = body + len;
+    apr_array_header_t *fields = notify_form_parse(p, body, len);
+    int i;
 
     input_reset(in);
-    while (pos < end) {
-        const char *amp = memchr(pos, '&', end - pos);
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(pos, '=', stop - pos);
-        const char *name, *value = "";
-        apr_size_t nlen, vlen = 0;
+    if (!fields) {
+        return notify_fail(err, NOTIFY_INVALID_ENCODED_PARAMS, NULL,
+                           "The body is not a valid UTF-8 urlencoded form.");
+    }
+    for (i = 0; i < fields->nelts; i++) {
+        const notify_form_field *f =
+            &APR_ARRAY_IDX(fields, i, notify_form_field);
         notify_raw raw;
 
-        if (stop > pos) {
-            name = form_unescape(p, pos, (eq ? eq : stop) - pos, &nlen);
-            if (eq) {
-                value = form_unescape(p, eq + 1, stop - eq - 1, &vlen);
-            }
-            if (!name || !value || nlen == 0) {
-                return notify_fail(err, NOTIFY_INVALID_ENCODED_PARAMS, NULL,
-                                   "The body is not a valid UTF-8 "
-                                   "urlencoded form.");
-            }
-            memset(&raw, 0, sizeof(raw));
-            raw.type = NOTIFY_V_STRING;
-            raw.str = value;
-            raw.len = vlen;
-            input_put(p, in, name, nlen, &raw);
-        }
-        pos = stop + 1;
+        memset(&raw, 0, sizeof(raw));
+        raw.type = NOTIFY_V_STRING;
+        raw.str = f->value;
+        raw.len = f->value_len;
+        input_put(p, in, f->name, f->name_len, &raw);
     }
     return NOTIFY_ACTION_SUCCESSFUL;
 }

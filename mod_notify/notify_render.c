@@ -152,6 +152,13 @@ static json_t *proof_object(const notify_proof *proof)
     list = json_array();
     json_object_set_new_nocheck(o, "channel", str_or_null(proof->channel));
     json_object_set_new_nocheck(o, "provider", str_or_null(proof->provider));
+    if (proof->state) {
+        json_object_set_new_nocheck(o, "state", json_string(proof->state));
+        json_object_set_new_nocheck(o, "attempts",
+                                    json_integer(proof->attempts));
+        json_object_set_new_nocheck(o, "next_attempt_at",
+                                    str_or_null(proof->next_attempt_at));
+    }
     for (i = 0; i < proof->count; i++) {
         const notify_recipient *rc = &proof->recipients[i];
         json_t *e = json_object();
@@ -186,6 +193,18 @@ const char *notify_render_notification(apr_pool_t *p, notify_status_e st,
         notify_status_is_delivery_failure(st)) {
         json_object_set_new_nocheck(data, "proof", proof_object(proof));
     }
+    json_object_set_new_nocheck(root, "data", data);
+    return dump(p, root, len);
+}
+
+const char *notify_render_webhook(apr_pool_t *p, int events, int matched,
+                                  apr_size_t *len)
+{
+    json_t *root = envelope(NOTIFY_WEBHOOK_ACCEPTED, NULL);
+    json_t *data = json_object();
+
+    json_object_set_new_nocheck(data, "events", json_integer(events));
+    json_object_set_new_nocheck(data, "matched", json_integer(matched));
     json_object_set_new_nocheck(root, "data", data);
     return dump(p, root, len);
 }

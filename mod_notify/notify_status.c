@@ -46,6 +46,14 @@ static const notify_status_info statuses[NOTIFY_STATUS_COUNT] = {
     [NOTIFY_REQUEST_IN_PROGRESS] = {"request-in-progress", 409,
                                     "A request with this Idempotency-Key is "
                                     "still in progress."},
+    [NOTIFY_SMS_FAILED] = {"sms-failed", 500,
+                           "The notification was stored but Twilio did not "
+                           "accept the SMS."},
+    [NOTIFY_WEBHOOK_ACCEPTED] = {"webhook-accepted", 200,
+                                 "The webhook batch was recorded."},
+    [NOTIFY_INVALID_SIGNATURE] = {"invalid-signature", 403,
+                                  "The webhook signature is missing or "
+                                  "wrong."},
 };
 
 const notify_status_info *notify_status(notify_status_e st)
@@ -55,7 +63,7 @@ const notify_status_info *notify_status(notify_status_e st)
 
 int notify_status_is_delivery_failure(notify_status_e st)
 {
-    return st == NOTIFY_MANDRILL_EMAIL_FAILED;
+    return st == NOTIFY_MANDRILL_EMAIL_FAILED || st == NOTIFY_SMS_FAILED;
 }
 
 notify_status_e notify_status_by_name(const char *name)

@@ -76,6 +76,10 @@ static void setup(void)
     cfg.mandrill_key = "md-KEY";
     cfg.mandrill_url = mock_http_url(mock, "/send.json");
     cfg.mandrill_timeout = 5;
+    cfg.delivery_attempts = 8;
+    cfg.backoff_min = 30;
+    cfg.backoff_max = 3600;
+    cfg.route = "/api/v1/notifications/create";
     memset(&env, 0, sizeof(env));
     env.db_open = open_db;
     env.db_close = close_db;
@@ -179,6 +183,14 @@ START_TEST(accepted_email)
     ck_assert_str_eq(scalar("SELECT processed FROM notifications"), "1");
     ck_assert_str_eq(scalar("SELECT count(*) FROM notification_deliveries"),
                      "2");
+    /* SPEC 11: the outbox row, written with the notification, is sent */
+    ck_assert_str_eq(json_string_value(json_object_get(proof, "state")),
+                     "sent");
+    ck_assert_int_eq(json_integer_value(json_object_get(proof, "attempts")), 1);
+    ck_assert(json_is_null(json_object_get(proof, "next_attempt_at")));
+    ck_assert_str_eq(scalar("SELECT state || attempts || route FROM "
+                            "notification_outbox"),
+                     "sent1/api/v1/notifications/create");
     /* No database connection was held while Mandrill took its time. */
     ck_assert_int_eq(held_at, 0);
     ck_assert_msg(strstr(mock_http_last_body(mock, pool),
@@ -213,6 +225,14 @@ START_TEST(malformed_answer_is_a_failure)
                             "notification_type = 'system-error' AND "
                             "\"key\" = 'mandrill-email-failed'"),
                      "1");
+    /* retryable: pending again, due after the backoff */
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(data, "proof"), "state")),
+                     "pending");
+    ck_assert_str_eq(scalar("SELECT state || attempts || (next_attempt_at > "
+                            "created_at) || ifnull(last_error, '-') FROM "
+                            "notification_outbox"),
+                     "pending11Mandrill accepted no recipient");
     again = run(EMAIL, "key-1");
     ck_assert(again.replayed);
     ck_assert_int_eq(again.http, 500);
@@ -303,6 +323,49 @@ START_TEST(repeat_while_delivering_waits)
 }
 END_TEST
 
+/* Queued: answered at once, the outbox row pending and due, nothing sent
+ * by the request. */
+START_TEST(queued_create)
+{
+    notify_answer a;
+    json_t *doc, *proof;
+
+    cfg.delivery_queued = 1;
+    a = run(EMAIL, NULL);
+    doc = doc_of(&a);
+    ck_assert_int_eq(a.http, 200);
+    proof = json_object_get(json_object_get(doc, "data"), "proof");
+    ck_assert_str_eq(json_string_value(json_object_get(proof, "state")),
+                     "queued");
+    ck_assert_int_eq(json_integer_value(json_object_get(proof, "attempts")), 0);
+    ck_assert(json_is_string(json_object_get(proof, "next_attempt_at")));
+    ck_assert_int_eq(json_array_size(json_object_get(proof, "recipients")), 0);
+    ck_assert_str_eq(scalar("SELECT state || attempts FROM "
+                            "notification_outbox"),
+                     "pending0");
+    ck_assert_int_eq(mock_http_requests(mock), 0);
+    json_decref(doc);
+}
+END_TEST
+
+/* Every recipient rejected: failed at once, the dev team told twice (the
+ * failed status, and delivery-failed). */
+START_TEST(permanent_failure)
+{
+    notify_answer a;
+
+    mock_http_answer(mock, 200,
+                     "[{\"email\":\"jane@x.co\",\"status\":\"rejected\"},"
+                     "{\"email\":\"bob@x.co\",\"status\":\"invalid\"}]");
+    a = run(EMAIL, NULL);
+    ck_assert_int_eq(a.http, 500);
+    ck_assert_str_eq(scalar("SELECT state FROM notification_outbox"), "failed");
+    ck_assert_str_eq(scalar("SELECT group_concat(\"key\") FROM notifications "
+                            "WHERE notification_type = 'system-error'"),
+                     "mandrill-email-failed,delivery-failed");
+}
+END_TEST
+
 START_TEST(idempotency_answers)
 {
     notify_answer a, b;
@@ -344,6 +407,8 @@ Suite *create_suite(void)
     tcase_add_test(tc, malformed_answer_is_a_failure);
     tcase_add_test(tc, unrecorded_delivery);
     tcase_add_test(tc, repeat_while_delivering_waits);
+    tcase_add_test(tc, queued_create);
+    tcase_add_test(tc, permanent_failure);
     tcase_add_test(tc, idempotency_answers);
     suite_add_tcase(s, tc);
     return s;

@@ -8,6 +8,7 @@
 
 #include "notify_datetime.h"
 #include "notify_idem.h"
+#include "notify_outbox.h"
 #include "notify_route_cache.h"
 #include "notify_session.h"
 
@@ -145,6 +146,40 @@ START_TEST(idem_purge_pace)
 }
 END_TEST
 
+START_TEST(outbox_backoff)
+{
+    notify_retry_policy pol = {3, 30, 100};
+    notify_outbox_step st;
+
+    /* min x 2^(n-1), capped, +/-20% */
+    ck_assert(notify_outbox_backoff(&pol, 1, 2147483648u) ==
+              apr_time_from_sec(30));
+    ck_assert(notify_outbox_backoff(&pol, 2, 2147483648u) ==
+              apr_time_from_sec(60));
+    ck_assert(notify_outbox_backoff(&pol, 3, 2147483648u) ==
+              apr_time_from_sec(100));
+    ck_assert(notify_outbox_backoff(&pol, 60, 2147483648u) ==
+              apr_time_from_sec(100));
+    ck_assert(notify_outbox_backoff(&pol, 1, 0) == apr_time_from_sec(24));
+    ck_assert(notify_outbox_backoff(&pol, 1, 4294967295u) ==
+              apr_time_from_sec(36));
+    /* what an attempt leaves the row as */
+    st = notify_outbox_next(&pol, NOTIFY_ATTEMPT_ACCEPTED, 3, NOW, 0);
+    ck_assert_str_eq(st.state, "sent");
+    ck_assert(!st.gave_up);
+    st =
+        notify_outbox_next(&pol, NOTIFY_ATTEMPT_RETRYABLE, 1, NOW, 2147483648u);
+    ck_assert_str_eq(st.state, "pending");
+    ck_assert(st.next_attempt_at == NOW + apr_time_from_sec(30));
+    st = notify_outbox_next(&pol, NOTIFY_ATTEMPT_RETRYABLE, 3, NOW, 0);
+    ck_assert_str_eq(st.state, "failed");
+    ck_assert(st.gave_up);
+    st = notify_outbox_next(&pol, NOTIFY_ATTEMPT_PERMANENT, 1, NOW, 0);
+    ck_assert_str_eq(st.state, "failed");
+    ck_assert(st.gave_up);
+}
+END_TEST
+
 START_TEST(route_cache)
 {
     notify_route_cache *c = notify_route_cache_create(pool);
@@ -175,6 +210,7 @@ Suite *rules_suite(void)
     tcase_add_test(tc, idem_key_form);
     tcase_add_test(tc, idem_judgement);
     tcase_add_test(tc, idem_purge_pace);
+    tcase_add_test(tc, outbox_backoff);
     tcase_add_test(tc, route_cache);
     suite_add_tcase(s, tc);
     return s;

@@ -137,7 +137,7 @@ START_TEST(create_and_rollback)
     v.val[NOTIFY_P_NOTIFYABLE_TYPE] = "Order";
     v.val[NOTIFY_P_NOTIFYABLE_ID] = "42";
     v.val[NOTIFY_P_USER_ID] = "12345678901234567890123";
-    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who, NULL),
+    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who, NULL, NULL),
                      APR_SUCCESS);
     ck_assert_int_eq(row.id, 1);
     ck_assert_str_eq(scalar("SELECT \"key\" || '|' || notifyable_id || '|' "
@@ -148,7 +148,7 @@ START_TEST(create_and_rollback)
     /* A failing insert leaves nothing behind and reports the driver. */
     testdb_exec(&db, "CREATE TRIGGER boom BEFORE INSERT ON notifications "
                      "BEGIN SELECT RAISE(ABORT, 'boom'); END");
-    ck_assert_int_ne(notify_store_create(&db, pool, &v, &row, &who, NULL),
+    ck_assert_int_ne(notify_store_create(&db, pool, &v, &row, &who, NULL, NULL),
                      APR_SUCCESS);
     ck_assert_msg(strstr(db.error, "boom") != NULL, "error: %s", db.error);
     ck_assert_str_eq(scalar("SELECT count(*) FROM notifications"), "1");
@@ -177,8 +177,9 @@ START_TEST(create_keeps_answer)
                                              "2026-11-27T10:00:00Z",
                                              &keep.claim_id),
                      APR_SUCCESS);
-    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who, &keep),
-                     APR_SUCCESS);
+    ck_assert_int_eq(
+        notify_store_create(&db, pool, &v, &row, &who, &keep, NULL),
+        APR_SUCCESS);
     ck_assert_str_eq(scalar("SELECT http_status || response_body FROM "
                             "idempotency_keys"),
                      "200{\"kept\":1}");
@@ -202,8 +203,9 @@ START_TEST(create_keeps_answer)
                                              &keep.claim_id),
                      APR_SUCCESS);
     keep.provisional = 1;
-    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who, &keep),
-                     APR_SUCCESS);
+    ck_assert_int_eq(
+        notify_store_create(&db, pool, &v, &row, &who, &keep, NULL),
+        APR_SUCCESS);
     ck_assert_int_eq(notify_store_idem_get(&db, pool, "p", "k3", &seen),
                      APR_SUCCESS);
     ck_assert_int_eq(seen.http_status, 0);
@@ -219,14 +221,15 @@ START_TEST(create_keeps_answer)
                                              &keep.claim_id),
                      APR_SUCCESS);
     testdb_exec(&db, "DELETE FROM idempotency_keys WHERE idem_key = 'k2'");
-    ck_assert_int_ne(notify_store_create(&db, pool, &v, &row, &who, &keep),
-                     APR_SUCCESS);
+    ck_assert_int_ne(
+        notify_store_create(&db, pool, &v, &row, &who, &keep, NULL),
+        APR_SUCCESS);
     ck_assert_msg(strstr(db.error, "taken over") != NULL, "%s", db.error);
     ck_assert_str_eq(scalar("SELECT count(*) FROM notifications"), "2");
 }
 END_TEST
 
-START_TEST(delivery_records)
+START_TEST(attempt_records)
 {
     notify_values v, dev;
     notify_row row = {0, "2026-11-27T10:00:00Z", "2026-11-27T10:00:00Z"};
@@ -237,48 +240,150 @@ START_TEST(delivery_records)
         /* a provider answer without a status: an error of its own */
         {"b@x.co", "cc", NULL, NULL, NULL, "no status"},
     };
-    notify_proof proof = {"email", "mandrill", 2, r};
-    notify_delivery_record rec;
+    notify_proof proof = {"email", "mandrill", 2, r, NULL, 0, NULL};
+    notify_outbox_new ob = {
+        "email", "sending", 1, "2026-11-27T10:00:00Z", "2026-11-27T10:01:10Z",
+        "/r",    0};
+    notify_attempt_record rec;
 
     values(&v, "mail");
-    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who, NULL),
+    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who, NULL, &ob),
                      APR_SUCCESS);
+    ck_assert_int_gt(ob.id, 0);
+    ck_assert_str_eq(scalar("SELECT state || attempts || route FROM "
+                            "notification_outbox"),
+                     "sending1/r");
     memset(&rec, 0, sizeof(rec));
     rec.notification_id = row.id;
+    rec.outbox_id = ob.id;
+    rec.attempt = 1;
     rec.proof = &proof;
     rec.accepted = 1;
+    rec.state = "sent";
     rec.now = "2026-11-27T10:00:05Z";
     rec.who = &who;
-    ck_assert_int_eq(notify_store_delivery(&db, pool, &rec, NULL), APR_SUCCESS);
+    ck_assert_int_eq(notify_store_attempt(&db, pool, &rec, NULL), APR_SUCCESS);
     ck_assert_str_eq(scalar("SELECT processed || processed_at FROM "
                             "notifications WHERE id = 1"),
                      "12026-11-27T10:00:05Z");
     ck_assert_str_eq(scalar("SELECT group_concat(recipient || ':' || status "
-                            "|| ':' || channel || ':' || provider, ' ') FROM "
+                            "|| ':' || attempt, ' ') FROM "
                             "notification_deliveries"),
-                     "a@x.co:sent:email:mandrill b@x.co:error:email:"
-                     "mandrill");
+                     "a@x.co:sent:1 b@x.co:error:1");
+    ck_assert_str_eq(scalar("SELECT state || ifnull(locked_until, '-') FROM "
+                            "notification_outbox"),
+                     "sent-");
 
-    /* refused: the dev team's notification, processed untouched */
-    values(&v, "mail2");
-    ck_assert_int_eq(notify_store_create(&db, pool, &v, &row, &who, NULL),
-                     APR_SUCCESS);
-    rec.notification_id = row.id;
+    /* An attempt that no longer owns its row (claimed again after its
+     * lock) records its deliveries but leaves the row to the newer one. */
+    testdb_exec(&db, "UPDATE notification_outbox SET state = 'sending', "
+                     "attempts = 2");
     rec.accepted = 0;
+    rec.state = "failed";
     memset(&dev, 0, sizeof(dev));
-    dev.val[NOTIFY_P_KEY] = "mandrill-email-failed";
+    dev.val[NOTIFY_P_KEY] = "delivery-failed";
     dev.val[NOTIFY_P_NOTIFICATION_TYPE] = "system-error";
     dev.val[NOTIFY_P_PROCESSED] = "0";
-    rec.dev = &dev;
-    rec.dev_row = &dev_row;
-    ck_assert_int_eq(notify_store_delivery(&db, pool, &rec, NULL), APR_SUCCESS);
+    rec.dev[0] = &dev;
+    rec.dev_row[0] = &dev_row;
+    ck_assert_int_eq(notify_store_attempt(&db, pool, &rec, NULL), APR_SUCCESS);
     ck_assert_int_gt(dev_row.id, row.id);
-    ck_assert_str_eq(scalar("SELECT processed FROM notifications WHERE "
-                            "\"key\" = 'mail2'"),
-                     "0");
+    ck_assert_str_eq(scalar("SELECT state FROM notification_outbox"),
+                     "sending");
     ck_assert_str_eq(scalar("SELECT count(*) FROM notifications WHERE "
                             "notification_type = 'system-error'"),
                      "1");
+}
+END_TEST
+
+START_TEST(outbox_claims)
+{
+    notify_values v, got;
+    notify_row row = {0, "2026-11-27T10:00:00Z", "2026-11-27T10:00:00Z"};
+    notify_row stored;
+    notify_principal who = {1, 0}, by;
+    notify_outbox_new due = {"email", "pending", 0, "2026-11-27T10:00:00Z",
+                             NULL,    "/a",      0};
+    notify_outbox_new later = {"email", "pending", 0, "2026-11-27T11:00:00Z",
+                               NULL,    NULL,      0};
+    notify_outbox_new locked = {
+        "email", "sending", 1, "2026-11-27T09:00:00Z", "2026-11-27T10:00:30Z",
+        "/c",    0};
+    apr_array_header_t *rows;
+    notify_outbox_row *o;
+    int found;
+
+    values(&v, "one");
+    v.val[NOTIFY_P_EMAIL_TO] = "a@x.co";
+    notify_store_create(&db, pool, &v, &row, &who, NULL, &due);
+    values(&v, "two");
+    notify_store_create(&db, pool, &v, &row, &who, NULL, &later);
+    values(&v, "three");
+    notify_store_create(&db, pool, &v, &row, &who, NULL, &locked);
+    /* at 10:00:10 only the due one; the locked one is still someone's */
+    ck_assert_int_eq(
+        notify_store_outbox_claim(&db, pool, "2026-11-27T10:00:10Z",
+                                  "2026-11-27T10:01:20Z", "/a\n/c", 8, &rows),
+        APR_SUCCESS);
+    ck_assert_int_eq(rows->nelts, 1);
+    o = &APR_ARRAY_IDX(rows, 0, notify_outbox_row);
+    ck_assert_int_eq(o->id, due.id);
+    ck_assert_int_eq(o->attempts, 1);
+    ck_assert_str_eq(o->route, "/a");
+    ck_assert_str_eq(scalar("SELECT state || locked_until FROM "
+                            "notification_outbox WHERE route = '/a'"),
+                     "sending2026-11-27T10:01:20Z");
+    /* claimed: not again, until its lock expires; then with the lapsed
+     * one, whose attempt count goes on */
+    ck_assert_int_eq(
+        notify_store_outbox_claim(&db, pool, "2026-11-27T10:00:20Z",
+                                  "2026-11-27T10:01:30Z", "/a\n/c", 8, &rows),
+        APR_SUCCESS);
+    ck_assert_int_eq(rows->nelts, 0);
+    ck_assert_int_eq(
+        notify_store_outbox_claim(&db, pool, "2026-11-27T10:05:00Z",
+                                  "2026-11-27T10:06:10Z", "/a\n/c", 8, &rows),
+        APR_SUCCESS);
+    ck_assert_int_eq(rows->nelts, 2);
+    ck_assert_str_eq(scalar("SELECT group_concat(attempts) FROM "
+                            "notification_outbox WHERE state = 'sending'"),
+                     "2,2");
+    /* a route this host does not deliver for is left to those that do;
+     * a row of no route is anyone's */
+    testdb_exec(&db, "UPDATE notification_outbox SET state = 'sent' WHERE "
+                     "state = 'sending'");
+    testdb_exec(&db, "UPDATE notification_outbox SET route = '/x' WHERE "
+                     "state = 'pending'");
+    ck_assert_int_eq(
+        notify_store_outbox_claim(&db, pool, "2026-11-27T12:00:00Z",
+                                  "2026-11-27T12:01:10Z", "/a\n/c", 8, &rows),
+        APR_SUCCESS);
+    ck_assert_int_eq(rows->nelts, 0);
+    ck_assert_int_eq(
+        notify_store_outbox_claim(&db, pool, "2026-11-27T12:00:00Z",
+                                  "2026-11-27T12:01:10Z", "/y\n/x", 8, &rows),
+        APR_SUCCESS);
+    ck_assert_int_eq(rows->nelts, 1);
+    testdb_exec(&db, "UPDATE notification_outbox SET route = NULL, state = "
+                     "'pending' WHERE route = '/x'");
+    ck_assert_int_eq(
+        notify_store_outbox_claim(&db, pool, "2026-11-27T12:00:00Z",
+                                  "2026-11-27T12:01:10Z", "", 8, &rows),
+        APR_SUCCESS);
+    ck_assert_int_eq(rows->nelts, 1);
+    /* the stored notification, for the attempt */
+    ck_assert_int_eq(notify_store_load(&db, pool, o->notification_id, &got,
+                                       &stored, &by, &found),
+                     APR_SUCCESS);
+    ck_assert(found);
+    ck_assert_str_eq(got.val[NOTIFY_P_KEY], "one");
+    ck_assert_str_eq(got.val[NOTIFY_P_EMAIL_TO], "a@x.co");
+    ck_assert_str_eq(got.val[NOTIFY_P_PROCESSED], "0");
+    ck_assert_int_eq(by.app_id, 1);
+    ck_assert_int_eq(
+        notify_store_load(&db, pool, 999, &got, &stored, &by, &found),
+        APR_SUCCESS);
+    ck_assert(!found);
 }
 END_TEST
 
@@ -341,7 +446,8 @@ Suite *store_suite(void)
     tcase_add_test(tc, routes);
     tcase_add_test(tc, create_and_rollback);
     tcase_add_test(tc, create_keeps_answer);
-    tcase_add_test(tc, delivery_records);
+    tcase_add_test(tc, attempt_records);
+    tcase_add_test(tc, outbox_claims);
     tcase_add_test(tc, idempotency_keys);
     tcase_add_test(tc, idempotency_purge);
     suite_add_tcase(s, tc);

@@ -58,7 +58,7 @@ static void *APR_THREAD_FUNC create_many(apr_thread_t *t, void *baton)
         v.val[NOTIFY_P_KEY] =
             w->bad_every && i % w->bad_every == 0 ? "bad" : w->key;
         v.val[NOTIFY_P_PROCESSED] = "0";
-        if (notify_store_create(&w->db, w->p, &v, &row, &who, NULL) ==
+        if (notify_store_create(&w->db, w->p, &v, &row, &who, NULL, NULL) ==
             APR_SUCCESS) {
             w->ok++;
         }

@@ -6,7 +6,7 @@
 #include <apr_strings.h>
 #include <check.h>
 
-#include "notify_store.h"
+#include "notify_sql.h"
 #include "testdb.h"
 
 /* apr_dbd keeps the driver's name in the pool of the first lookup: that
@@ -138,7 +138,8 @@ void testdb_connect(apr_pool_t *p, const char *path, notify_writers *ws,
                      APR_SUCCESS);
     ck_assert_int_eq(notify_db_bind(db, p, driver, handle,
                                     apr_hash_make(conn_pool), conn_pool,
-                                    notify_store_statements(p), ws, &warning),
+                                    notify_sql_statements(p, "sqlite3"), ws,
+                                    &warning),
                      APR_SUCCESS);
     ck_assert_ptr_null(warning);
     /* Closed before its pool goes (cleanups run last-registered first). */
