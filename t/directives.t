@@ -66,6 +66,25 @@ my @bad = (
     ['NotifySessionTouchInterval 0', 'location'],
     # directory context only
     ['NotifyRouteName notifications.create', 'server'],
+    # the outbox (SPEC 11)
+    ['NotifyDeliveryMode later'],
+    ['NotifyDeliveryMode ""', 'location'],
+    ['NotifyDeliveryAttempts 0'],
+    ['NotifyDeliveryAttempts 101'],
+    ['NotifyDeliveryAttempts 3', 'location'],
+    ['NotifyDeliveryBackoff 60 30'],
+    ['NotifyDeliveryBackoff 0 30'],
+    ['NotifyDeliveryBackoff 30'],
+    ['NotifyDeliveryBackoff 30 2592001'],
+    ['NotifyDeliveryInterval 0'],
+    ['NotifyDeliveryInterval 2s'],
+    # Mandrill's webhook (SPEC 12), directory context only
+    ['NotifyMandrillWebhookURL ftp://x/hook', 'location'],
+    ['NotifyMandrillWebhookKey ""', 'location'],
+    ['NotifyMandrillWebhookKey k', 'server'],
+    # secrets read from files at start-up (SPEC 14)
+    ['NotifyMandrillKeyFile /nonexistent/mandrill.key'],
+    ['NotifyMandrillKeyFile __EMPTY__', 'location'],
 );
 
 my @good = (
@@ -89,6 +108,15 @@ my @good = (
     ['NotifyIdempotencyWindow 315360000', 'location'],
     ['NotifySessionMaxAge 315360000'],
     ['NotifyRouteCacheSeconds 86400'],
+    ['NotifyDeliveryMode queued', 'location'],
+    ['NotifyDeliveryMode SYNC'],
+    ['NotifyDeliveryAttempts 1', 'vhost'],
+    ['NotifyDeliveryBackoff 1 1'],
+    ['NotifyDeliveryBackoff 30 2592000', 'vhost'],
+    ['NotifyDeliveryInterval 3600'],
+    ['NotifyMandrillWebhookKey whsec', 'location'],
+    ['NotifyMandrillWebhookURL https://notify.example.com/mandrill', 'location'],
+    ['NotifyMandrillKeyFile __KEY__', 'location'],
 );
 
 plan tests => 1 + @bad + @good;
@@ -109,6 +137,15 @@ sub config_test {
     my ($line, $where) = @_;
     $where //= 'server';
     my $dir  = File::Temp->newdir('notify-directive-XXXXXX', TMPDIR => 1);
+    # A key file, and an empty one, for NotifyMandrillKeyFile.
+    for ([__KEY__ => "md-from-a-file\n"], [__EMPTY__ => " \n"]) {
+        my ($mark, $text) = @$_;
+        next unless $line =~ /\Q$mark\E/;
+        open my $kf, '>', "$dir/key" or die "$dir/key: $!";
+        print {$kf} $text;
+        close $kf;
+        $line =~ s/\Q$mark\E/$dir\/key/;
+    }
     my $port = free_port();
     my ($server, $location, $vhost) = ('', '', '');
     if    ($where eq 'server')   { $server   = "$line\n" }

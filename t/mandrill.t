@@ -273,7 +273,9 @@ sub check_delivered {
 # entry_error (with transport: the entries' error, where the dev team's
 # reason says it in other words),
 # reason (qr// the reason must match), max_seconds, no_request (nothing
-# reached the mock), want.
+# reached the mock), want, permanent (a retry would be refused the same
+# way: the outbox gives up at once and the dev team also gets a
+# delivery-failed notification, SPEC 11).
 sub check_failed {
     my ($name, %o) = @_;
     local $Test::Builder::Level = $Test::Builder::Level + 1;
@@ -306,8 +308,9 @@ sub check_failed {
         NotifyCheck::check_row($n, {app_id => $app_id}, 1);
         my $row = NotifyTest::row(notifications => $n->{id}) || {};
         is($row->{processed}, 0, 'stored processed 0');
-        is(NotifyTest::count('notifications'), $rows + 2,
-           'the notification and one dev notification stored');
+        my $dev_count = $o{permanent} ? 2 : 1;
+        is(NotifyTest::count('notifications'), $rows + 1 + $dev_count,
+           "the notification and $dev_count dev notification(s) stored");
 
         # the request Mandrill got
         my $want = $o{want} || expected_request();
@@ -341,7 +344,18 @@ sub check_failed {
 
         # the dev team's notification
         my $devs = dev_notifications_of($n->{id});
-        is(scalar @$devs, 1, 'one system-error notification about it') or return;
+        is(scalar @$devs, $dev_count, "$dev_count system-error notification(s) about it")
+            or return;
+        if ($o{permanent}) {
+            is($devs->[1]{key}, 'delivery-failed', 'dev: delivery-failed too');
+            like($devs->[1]{email_body} // '', qr/gave up after 1 attempt/,
+                 'dev: the outbox gave up at once');
+        }
+        my $want_state = $o{permanent} ? 'failed' : 'pending';
+        my ($ob) = NotifyTest::dbh()->selectrow_array(
+            'SELECT state FROM notification_outbox WHERE notification_id = ?',
+            undef, $n->{id});
+        is($ob, $want_state, "outbox: $want_state");
         my $dev = $devs->[0];
         cmp_ok($dev->{id}, '>', $max, 'stored by this request');
         is($dev->{key}, 'mandrill-email-failed', 'dev: key');
@@ -426,11 +440,12 @@ check_delivered('mixed: one sent, the rest rejected, is accepted',
 
 # 7. Every recipient rejected.
 check_failed('rejected: mandrill-email-failed with Mandrill\'s results',
-    mode => 'rejected', transport => 0);
+    mode => 'rejected', transport => 0, permanent => 1);
 
 # 8. Every recipient invalid, internal-applications-view.
 check_failed('invalid: mandrill-email-failed in the view asked',
-    mode => 'invalid', transport => 0, view => 'internal-applications-view');
+    mode => 'invalid', transport => 0, view => 'internal-applications-view',
+    permanent => 1);
 
 # 9. An empty result list accepts nobody: each address failed (SPEC 9).
 check_failed('empty result list: mandrill-email-failed',

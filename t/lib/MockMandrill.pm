@@ -27,6 +27,12 @@ package MockMandrill;
 #   junk       200, a body that is not JSON
 #   hang       sleeps 4 seconds (longer than NotifyMandrillTimeout 1),
 #              then answers as "sent"
+#   slow       sleeps 0.2 seconds, then answers as "sent"
+#   flakyN     (N a digit) answers 503 to the first N requests about a
+#              notification (by message.metadata.notification_id), then
+#              as "sent"; the count is kept in a file per notification
+#              beside MockMandrillLog, so every process of the server
+#              sees it
 #   anything else: 404 with a Mandrill error object (name "Unknown_Mode")
 #
 # Each recipient result is {"email","status","_id","reject_reason"}, one per
@@ -71,6 +77,7 @@ my %ALL = (
     rejected  => ['rejected', 'hard-bounce'],
     invalid   => ['invalid', undef],
     hang      => ['sent', undef],
+    slow      => ['sent', undef],
 );
 
 sub _id {
@@ -93,6 +100,16 @@ sub _answer {
         return ref $t eq 'HASH' ? $t->{email} : undef;
     };
     my @results;
+    if ($mode =~ /\Aflaky(\d)\z/) {
+        my $failures = $1;
+        my $id = ref $req eq 'HASH' && ref $req->{message} eq 'HASH'
+               && ref $req->{message}{metadata} eq 'HASH'
+               ? $req->{message}{metadata}{notification_id} // 'none' : 'none';
+        if (_count($id) <= $failures) {
+            return (503, 'text/html', "<html>flaky: busy</html>\n");
+        }
+        $mode = 'sent';
+    }
     if (my $all = $ALL{$mode}) {
         my $i = 0;
         @results = map {
@@ -141,6 +158,22 @@ sub _answer {
     return (200, 'application/json', $JSON->encode(\@results));
 }
 
+# Counts a request about notification $id; returns how many so far.
+our $COUNT_DIR;
+
+sub _count {
+    my ($id) = @_;
+    $id =~ s/[^0-9A-Za-z]//g;
+    open my $fh, '+>>', "$COUNT_DIR/mock-flaky-$id" or return 1;
+    flock $fh, LOCK_EX;
+    seek $fh, 0, 0;
+    my $n = (<$fh> // 0) + 1;
+    truncate $fh, 0;
+    print {$fh} $n;
+    close $fh;
+    return $n;
+}
+
 sub _record {
     my ($r, $entry) = @_;
     my $path = $r->dir_config('MockMandrillLog') or return;
@@ -164,6 +197,7 @@ sub handler {
     }
     my $keepalives = $r->connection->keepalives;
     my $req = eval { $JSON->decode($body) };
+    ($COUNT_DIR = $r->dir_config('MockMandrillLog') // '/tmp/x') =~ s{/[^/]*\z}{};
     my ($status, $ctype, $answer) = _answer($mode, $req);
 
     _record($r, {
@@ -180,6 +214,7 @@ sub handler {
     });
 
     sleep $HANG_SECONDS if $mode eq 'hang';
+    Time::HiRes::sleep(0.2) if $mode eq 'slow';
 
     $r->status($status);
     $r->content_type($ctype);
