@@ -29,7 +29,9 @@ package MockMandrill;
 #              then answers as "sent"
 #   slow       sleeps 0.2 seconds, then answers as "sent"
 #   flakyN     (N a digit) answers 503 to the first N requests about a
-#              notification (by message.metadata.notification_id), then
+#              notification (by message.metadata.notification_id and
+#              message.subject, so a database made anew does not meet
+#              the counts of an earlier one's ids), then
 #              as "sent"; the count is kept in a file per notification
 #              beside MockMandrillLog, so every process of the server
 #              sees it
@@ -60,6 +62,7 @@ use Apache2::Response ();
 use APR::Table ();
 use Apache2::Const -compile => qw(OK);
 use Digest::MD5 ();
+use Encode ();
 use Fcntl qw(:flock);
 use JSON ();
 use Time::HiRes ();
@@ -102,9 +105,12 @@ sub _answer {
     my @results;
     if ($mode =~ /\Aflaky(\d)\z/) {
         my $failures = $1;
-        my $id = ref $req eq 'HASH' && ref $req->{message} eq 'HASH'
-               && ref $req->{message}{metadata} eq 'HASH'
-               ? $req->{message}{metadata}{notification_id} // 'none' : 'none';
+        my $msg = ref $req eq 'HASH' && ref $req->{message} eq 'HASH'
+                ? $req->{message} : {};
+        my $id = join '-',
+            (ref $msg->{metadata} eq 'HASH'
+                ? $msg->{metadata}{notification_id} // 'none' : 'none'),
+            Digest::MD5::md5_hex(Encode::encode('UTF-8', $msg->{subject} // ''));
         if (_count($id) <= $failures) {
             return (503, 'text/html', "<html>flaky: busy</html>\n");
         }
