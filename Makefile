@@ -4,7 +4,11 @@
 #   make install      install it with apxs -i
 #   make deps         install the Debian packages needed (or say how)
 #   make run          serve on 127.0.0.1:$(PORT) in the foreground (PORT=8080)
-#   make test         C unit tests + Apache::Test suite (as notifytest if root)
+#   make test         C unit tests, a brief fuzz run, the Apache::Test suite
+#                     (as notifytest if root); SANITIZE=1: every pass
+#                     against the module built with ASan and UBSan
+#   make fuzz         libFuzzer targets in t/fuzz/ (FUZZ_SECONDS=10 each,
+#                     FUZZ_TARGETS="fuzz_json ...", FUZZ_JOBS=1)
 #   make bench        wrk against httpd + the module on SQLite and PostgreSQL
 #                     (DURATION=10 WARMUP=5 CONNS="1 16 64" DBS="sqlite pgsql";
 #                     SOAK=300: a soak run of that many seconds instead)
@@ -21,9 +25,22 @@ PORT       ?= 8080
 # run at the same time on one machine do not collide; or a number (8529 is
 # Apache::Test's default), or "select".
 TEST_PORT  ?= auto
+FUZZ_JOBS  ?= 1
 
 WARN       := -Wall -Wextra
 APXS_FLAGS := -Wc,-Wall -Wc,-Wextra -Wc,-I$(CURDIR)/include
+# SANITIZE=1: the module compiled and linked with ASan and UBSan (httpd
+# itself is not; build/scripts/httpd-asan preloads the runtime for it).
+SANITIZE   ?=
+SAN_FLAGS  := -fsanitize=address -fsanitize=undefined -fno-omit-frame-pointer
+comma      := ,
+ifeq ($(SANITIZE),1)
+APXS_FLAGS += -Wc,-g -Wc,-O1 $(addprefix -Wc$(comma),$(SAN_FLAGS)) \
+              $(addprefix -Wl$(comma),$(SAN_FLAGS))
+endif
+# Records the flags the module was built with, so switching SANITIZE
+# rebuilds it.
+FLAGS_STAMP := mod_notify/.build-flags
 HEADERS    := $(wildcard include/*.h mod_notify/*.h)
 SOURCES    := $(sort $(wildcard mod_notify/*.c))
 CORE       := $(sort $(wildcard mod_notify/notify_*.c))
@@ -36,20 +53,27 @@ UNIT_RUNNER := t/unit/runner
 
 # `make bench` / `make profile` settings, handed on to the unprivileged run.
 BENCH_VARS := SOAK DURATION WARMUP CONNS DBS PROFILE_N PROFILE_OUT SCENARIOS
+# `make test` settings, handed on the same way.
+TEST_VARS  := SANITIZE FUZZ_SECONDS
+TEST_ARGS   = $(foreach v,$(TEST_VARS),$(if $(value $(v)),$(v)="$(value $(v))"))
+FUZZ_SECONDS ?= 10
 BENCH_ARGS  = $(foreach v,$(BENCH_VARS),$(if $(value $(v)),$(v)="$(value $(v))"))
 
-.PHONY: all install deps run test test-suite unit bench bench-run profile \
-	profile-run clean
+.PHONY: all install deps run test test-suite unit fuzz bench bench-run \
+	profile profile-run clean FORCE
 
 all: $(MODULE)
 
 # apxs compiles every source into mod_notify/*.lo and links them, with the
 # libraries, into mod_notify/mod_notify.la (the .so lands in .libs/).
-$(MODULE): $(SOURCES) $(HEADERS) Makefile
+$(MODULE): $(SOURCES) $(HEADERS) Makefile $(FLAGS_STAMP)
 	@test -n "$(SOURCES)" || { echo "no sources in mod_notify/" >&2; exit 1; }
 	$(APXS) -c -o mod_notify/mod_notify.la $(APXS_FLAGS) $(SOURCES) $(LIBS)
 	@nm -D --defined-only $@ | grep -qw notify_module \
 	    || { echo "$@ does not export notify_module" >&2; exit 1; }
+
+$(FLAGS_STAMP): FORCE
+	@echo '$(APXS_FLAGS)' | cmp -s - $@ || echo '$(APXS_FLAGS)' >$@
 
 install: $(MODULE)
 	$(APXS) -i -n notify mod_notify/mod_notify.la
@@ -72,7 +96,13 @@ unit: $(UNIT_RUNNER)
 # As root: copies the tree for an unprivileged user (Apache::Test refuses
 # root) and runs test-suite there.
 test: deps
-	@build/scripts/as-user.sh test-suite
+	@build/scripts/as-user.sh test-suite $(TEST_ARGS)
+
+# The libFuzzer targets (build/scripts/fuzz.sh); instrumented objects and
+# the scratch corpus go to t/fuzz/build/.
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+	    build/scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # Benchmarks (build/bench/), run as notifytest when root like the tests.
 bench:
@@ -89,20 +119,22 @@ profile:
 profile-run: all
 	@$(BENCH_ARGS) HTTPD=$(HTTPD) MODE=profile build/bench/bench.sh
 
-# Runs the Apache::Test suite even when the unit tests fail, so one run
-# reports both; fails when either did.
+# Runs every part even when one fails, so one run reports all; fails when
+# any did.
 test-suite: all
-	@unit=0; suite=0; \
+	@unit=0; fuzz=0; suite=0; \
 	$(MAKE) --no-print-directory unit || unit=$$?; \
-	HTTPD=$(HTTPD) APXS=$(APXS) TEST_PORT=$(TEST_PORT) \
+	FUZZ_SECONDS=$(FUZZ_SECONDS) build/scripts/fuzz.sh || fuzz=$$?; \
+	HTTPD=$(HTTPD) APXS=$(APXS) TEST_PORT=$(TEST_PORT) SANITIZE=$(SANITIZE) \
 	    build/scripts/test-suite.sh || suite=$$?; \
 	echo "C unit tests: $$([ $$unit = 0 ] && echo passed || echo FAILED)"; \
+	echo "fuzz targets ($(FUZZ_SECONDS)s each): $$([ $$fuzz = 0 ] && echo passed || echo FAILED)"; \
 	echo "Apache::Test suite: $$([ $$suite = 0 ] && echo passed || echo FAILED)"; \
-	[ $$unit = 0 ] && [ $$suite = 0 ]
+	[ $$unit = 0 ] && [ $$fuzz = 0 ] && [ $$suite = 0 ]
 
 clean:
 	rm -rf mod_notify/*.o mod_notify/*.lo mod_notify/*.la mod_notify/*.slo \
-	    mod_notify/.libs $(UNIT_RUNNER) t/unit/*.o
+	    mod_notify/.libs $(FLAGS_STAMP) $(UNIT_RUNNER) t/unit/*.o t/fuzz/build
 	@if [ -x t/TEST ]; then t/TEST -clean >/dev/null 2>&1 || true; fi
 	rm -rf t/TEST t/logs t/var t/htdocs t/conf/apache_test_config.pm \
 	    t/conf/extra.conf t/conf/httpd.conf t/conf/modperl_inc.pl \

@@ -33,7 +33,7 @@ tar -cf - \
     --exclude=./t/conf/apache_test_config.pm --exclude=./t/conf/httpd.conf \
     --exclude=./t/conf/extra.conf --exclude=./t/unit/runner \
     --exclude='*.o' --exclude='*.lo' --exclude='*.la' --exclude='*.slo' \
-    --exclude=.libs \
+    --exclude=.libs --exclude=./t/fuzz/build --exclude=./mod_notify/.build-flags \
     . | tar -C "$work" -xf -
 chown -R "$user:" "$work"
 chmod 755 "$work"

@@ -18,6 +18,9 @@ packages=(
     libwww-perl
     # tests against a real PostgreSQL
     postgresql libdbd-pg-perl
+    # make fuzz (libFuzzer comes with clang's runtime libraries); the
+    # sanitizer pass uses gcc's libasan, which gcc already brings
+    clang libclang-rt-dev
     # as-user.sh: runuser and useradd
     util-linux passwd
 )

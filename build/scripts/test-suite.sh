@@ -4,6 +4,9 @@
 # Generates t/TEST from t/TEST.PL, runs it against a fresh configuration
 # (t/TEST creates t/var/test.db before httpd starts), then fails if
 # t/logs/error_log shows a crash even when every test passed.
+# Passes: SQLite, SQLite under prefork, PostgreSQL, then SQLite once more
+# against the module built with ASan and UBSan (build/scripts/httpd-asan).
+# SANITIZE=1: every pass runs against the sanitized module.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -11,7 +14,9 @@ cd "$(dirname "$0")/../.."
 httpd=${HTTPD:-/usr/sbin/apache2}
 apxs=$(command -v "${APXS:-apxs}")
 port=${TEST_PORT:-auto}
+sanitize=${SANITIZE:-}
 log=t/logs/error_log
+san_dir=
 
 if [[ $(id -u) -eq 0 ]]; then
     echo "Apache::Test refuses root: use 'make test', which switches user" >&2
@@ -52,12 +57,28 @@ run_pass() {
     t/TEST -httpd "$httpd" -apxs "$apxs" -port "$port" "$@" 2>&1 \
         | grep --line-buffered -v '^apache2: Could not open configuration file' \
         | tee "$out" || pass=$?
+    if [[ -n $san_dir ]] && [[ -n $(ls -A "$san_dir") ]]; then
+        for f in "$san_dir"/*; do
+            echo "---- sanitizer report $(basename "$f") ----"
+            head -n 40 "$f"
+        done | tee -a "$out" >&2
+        echo "FAIL: ASan/UBSan reported (above)" | tee -a "$out" >&2
+        rm -f "$san_dir"/*
+        pass=1
+    fi
     if [[ ! -f $log ]]; then
         echo "FAIL: $log is missing (did httpd start?)" | tee -a "$out" >&2
         pass=1
     elif grep -nE 'exit signal|Segmentation|AddressSanitizer|double free' "$log" \
             | tee -a "$out"; then
         echo "FAIL: $log shows a crash (lines above)" | tee -a "$out" >&2
+        pass=1
+    fi
+    # UBSan's findings, in the error_log of the test server or of the
+    # servers a test starts itself (t/var/*/error_log).
+    if grep -nE -A 3 'runtime error:' "$log" t/var/*/error_log 2>/dev/null \
+            | tee -a "$out"; then
+        echo "FAIL: UBSan reported (lines above)" | tee -a "$out" >&2
         pass=1
     fi
     if [[ $pass -ne 0 ]]; then
@@ -81,21 +102,41 @@ run_pass() {
 # socket there; stopped and removed on exit, also on failure.
 # shellcheck source=build/scripts/pg.sh
 . build/scripts/pg.sh
-trap 'stop_server; pg_stop' EXIT
+trap 'stop_server; pg_stop; [[ -z $san_dir ]] || rm -rf "$san_dir"' EXIT
 
-run_pass SQLite
+# From here on, httpd is the wrapper that preloads the sanitizer runtimes,
+# and the module is (re)built with SANITIZE=1.
+use_sanitizers() {
+    make --no-print-directory all SANITIZE=1 >/dev/null
+    san_dir=$(mktemp -d /tmp/mod_notify-san.XXXXXX)
+    export NOTIFY_REAL_HTTPD=$httpd NOTIFY_SAN_DIR=$san_dir
+    httpd=$PWD/build/scripts/httpd-asan
+    export HTTPD=$httpd
+}
+san_label=
+if [[ $sanitize == 1 ]]; then
+    use_sanitizers
+    san_label=", ASan+UBSan"
+fi
+
+run_pass "SQLite$san_label"
 # Once more on SQLite under prefork: the module must be fork-safe too.
-NOTIFY_TEST_MPM=prefork run_pass "SQLite (prefork MPM)" -defines NOTIFY_PREFORK
+NOTIFY_TEST_MPM=prefork run_pass "SQLite (prefork MPM$san_label)" \
+    -defines NOTIFY_PREFORK
 if ! grep -q 'mpm_prefork:notice' "$log"; then
     echo "FAIL: the prefork pass did not run under mpm_prefork" | tee -a "$failures" >&2
     status=1
 fi
 if pg_start; then
-    run_pass PostgreSQL -defines NOTIFY_PG
+    run_pass "PostgreSQL$san_label" -defines NOTIFY_PG
     stop_server
     pg_stop
 else
     status=1
+fi
+if [[ $sanitize != 1 ]]; then
+    use_sanitizers
+    run_pass "SQLite (ASan+UBSan)"
 fi
 if [[ -s $failures ]]; then
     cat "$failures" >&2
