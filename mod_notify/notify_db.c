@@ -354,6 +354,42 @@ apr_status_t notify_db_select(notify_db *db, apr_pool_t *p, const char *label,
 
 /* ---- transactions ---- */
 
+/* On PostgreSQL the transaction is BEGIN, COMMIT and ROLLBACK sent as
+ * plain queries: apr_dbd_pgsql's transaction_start dereferences a NULL
+ * transaction when BEGIN fails with an answer (as on a connection the
+ * server has just terminated), which crashed the worker when PostgreSQL
+ * restarted. Its transaction object only tracks errors, which the
+ * transaction function's own result already says. */
+static apr_status_t txn_once_plain(notify_db *db, apr_pool_t *p,
+                                   notify_txn_fn *fn, void *baton)
+{
+    apr_status_t rv;
+    int drv, n = 0;
+
+    drv = apr_dbd_query(db->driver, db->handle, &n, "BEGIN");
+    if (drv) {
+        return fail(db, p, drv, NULL, "BEGIN");
+    }
+    db->in_transaction = 1;
+    rv = fn(db, p, baton);
+    if (rv != APR_SUCCESS) {
+        const char *error = db->error;
+        int failed_rv = db->failed_rv;
+        const char *failed_label = db->failed_label;
+
+        /* The failure that matters is the transaction function's. */
+        apr_dbd_query(db->driver, db->handle, &n, "ROLLBACK");
+        db->error = error;
+        db->failed_rv = failed_rv;
+        db->failed_label = failed_label;
+        db->in_transaction = 0;
+        return rv;
+    }
+    drv = apr_dbd_query(db->driver, db->handle, &n, "COMMIT");
+    db->in_transaction = 0;
+    return drv ? fail(db, p, drv, NULL, "COMMIT") : APR_SUCCESS;
+}
+
 static apr_status_t txn_once(notify_db *db, apr_pool_t *p, notify_txn_fn *fn,
                              void *baton)
 {
@@ -361,6 +397,9 @@ static apr_status_t txn_once(notify_db *db, apr_pool_t *p, notify_txn_fn *fn,
     apr_status_t rv;
     int drv;
 
+    if (!db->sqlite) {
+        return txn_once_plain(db, p, fn, baton);
+    }
     drv = apr_dbd_transaction_start(db->driver, p, db->handle, &trans);
     if (drv) {
         rv = fail(db, p, drv, NULL, "BEGIN");
