@@ -6,8 +6,9 @@
 #               unix socket there (no TCP), create database "notify"; exports
 #               NOTIFY_TEST_PG* (libpq/DBDParams strings, pg_ctl and its
 #               options for tests that restart the server) and PG_PSQL
-#   pg_stop     stop it and remove the folder (safe to call twice; the
-#               callers run it from an EXIT trap, so also on failure)
+#   pg_stop     stop it, remove the folder and unset NOTIFY_TEST_PG* (safe
+#               to call twice; the callers run it from an EXIT trap, so
+#               also on failure)
 #
 # fsync is off: the data is thrown away after the run.
 
@@ -19,6 +20,8 @@ pg_stop() {
         rm -rf "$pg_dir"
         pg_dir=
     fi
+    unset NOTIFY_TEST_PG NOTIFY_TEST_PG_LATE NOTIFY_TEST_PG_A NOTIFY_TEST_PG_B \
+        NOTIFY_TEST_PG_CTL NOTIFY_TEST_PG_DATA NOTIFY_TEST_PG_OPTS
 }
 
 pg_start() {

@@ -107,7 +107,14 @@ trap 'stop_server; pg_stop; [[ -z $san_dir ]] || rm -rf "$san_dir"' EXIT
 # From here on, httpd is the wrapper that preloads the sanitizer runtimes,
 # and the module is (re)built with SANITIZE=1.
 use_sanitizers() {
-    make --no-print-directory all SANITIZE=1 >/dev/null
+    local build
+    build=$(mktemp)
+    if ! make --no-print-directory all SANITIZE=1 >"$build" 2>&1; then
+        cat "$build" >&2
+        echo "FAIL: the module did not build with SANITIZE=1" | tee -a "$failures" >&2
+        status=1
+    fi
+    rm -f "$build"
     san_dir=$(mktemp -d /tmp/mod_notify-san.XXXXXX)
     export NOTIFY_REAL_HTTPD=$httpd NOTIFY_SAN_DIR=$san_dir
     httpd=$PWD/build/scripts/httpd-asan
