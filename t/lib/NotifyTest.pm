@@ -23,7 +23,15 @@ package NotifyTest;
 # error_log_since, utc_time, random_hex, token_sha256, db_path,
 # error_log_path, is_pg, stored_time, schema_path, connect_database,
 # database_exists, create_database, raw_request, parse_raw_response,
-# hostport, keepalive (each documented where it is defined).
+# hostport, keepalive, log_allow (each documented where it is defined).
+#
+# The error_log discipline (as mod_md's suite): a test file fails when
+# t/logs/error_log got a line at warn or above while it ran that it did
+# not declare with NotifyTest::log_allow(qr/.../), or when a 500 it got
+# through request/post_json/post_form has no line at info or above naming
+# that request (each carries an X-Notify-Test header, which the
+# ErrorLogFormat of t/conf/extra.conf.in appends to the request's lines).
+# Both are checked in an END block, which adds one failing test.
 #
 # Virtual hosts of t/conf/extra.conf.in (notify_nocache, ...): request,
 # post_json and post_form take vhost => 'notify_nocache'; raw_request and
@@ -223,6 +231,69 @@ sub valid_token {
 
 my $UA;
 
+# ---- the error_log discipline (see the top of this file) ----
+my ($LOG_FILE) = ($0 =~ m{([^/]+)\z});
+my $LOG_PID = $$;
+my $LOG_START;           # the size of error_log when the test file began
+my @LOG_ALLOWED;         # lines the test file provokes
+my @FIVE_HUNDREDS;       # "id (METHOD path)" of the 500s it got
+my $REQUEST_SEQ = 0;
+
+# Loading the module marks where this test file's part of error_log begins.
+sub import {
+    $LOG_START //= error_log_mark();
+    return;
+}
+
+# Declares lines at warn or above that the test provokes: each pattern is
+# matched against the message part of a line (after the brackets).
+sub log_allow {
+    push @LOG_ALLOWED, @_;
+    return;
+}
+
+# Lines at warn or above written since the test file began, not allowed.
+sub _unexpected_log_lines {
+    my $text = error_log_since($LOG_START);
+    my @bad;
+    for my $line (split /\n/, $text) {
+        next unless $line =~ /\A\[[^\]]*\] \[[\w.]+:(warn|error|crit|alert|emerg)\]/;
+        next if grep { $line =~ $_ } @LOG_ALLOWED;
+        push @bad, $line;
+    }
+    return @bad;
+}
+
+END {
+    if (defined $LOG_START && $$ == $LOG_PID && -e error_log_path()) {
+        local $?;
+        my @bad  = _unexpected_log_lines();
+        # A virtual host may log to a file of its own in t/logs.
+        my $text = error_log_since($LOG_START);
+        for my $other (grep { $_ ne error_log_path() }
+                       glob(File::Spec->catfile(t_dir(), 'logs', '*error_log'))) {
+            open my $fh, '<:raw', $other or next;
+            local $/;
+            $text .= <$fh> // '';
+            close $fh;
+        }
+        my @silent;
+        for my $five (@FIVE_HUNDREDS) {
+            my ($id) = split / /, $five;
+            push @silent, $five unless $text =~
+                /^\[[^\]]*\] \[[\w.]+:(?:info|notice|warn|error|crit|alert|emerg)\][^\n]*, test \Q$id\E$/m;
+        }
+        if (@bad || @silent) {
+            require Test::More;
+            Test::More::ok(0, "$LOG_FILE: error_log holds only lines the test provoked,"
+                . ' and a line naming each 500');
+            Test::More::diag("unexpected at warn or above: $_") for @bad;
+            Test::More::diag("a 500 with no line at info or above naming it: $_")
+                for @silent;
+        }
+    }
+}
+
 # Sends one request and returns the HTTP::Response.
 # Options:
 #   content       request body, bytes (a string with characters above 0xFF
@@ -248,8 +319,16 @@ sub request {
     elsif ($method eq 'POST' || $method eq 'PUT') {
         $req->header('Content-Length' => 0);
     }
+    my $id = sprintf '%s/%d/%d', $LOG_FILE, $$, ++$REQUEST_SEQ;
+    $req->header('X-Notify-Test' => $id);
     $UA ||= Apache::TestRequest->new;
     my $res = $UA->simple_request($req);
+    # (not LWP's own 500s, nor a stored answer replayed for an
+    # Idempotency-Key: its cause was logged when it was first given)
+    push @FIVE_HUNDREDS, "$id ($method $path)"
+        if $res->code == 500 && $$ == $LOG_PID
+           && !$res->header('Client-Warning')
+           && !$res->header('Idempotent-Replayed');
     # t/TEST -debug lwp (or APACHE_TEST_DEBUG_LWP=1) traces the exchange.
     Apache::TestRequest::lwp_trace($res)
         if do { no warnings 'once'; $Apache::TestRequest::DebugLWP };
