@@ -23,7 +23,8 @@ package NotifyTest;
 # error_log_since, utc_time, random_hex, token_sha256, db_path,
 # error_log_path, is_pg, stored_time, schema_path, connect_database,
 # database_exists, create_database, raw_request, parse_raw_response,
-# hostport, keepalive, log_allow (each documented where it is defined).
+# hostport, keepalive, log_allow, free_port, start_host, stop_host,
+# host_children (each documented where it is defined).
 #
 # The error_log discipline (as mod_md's suite): a test file fails when
 # t/logs/error_log got a line at warn or above while it ran that it did
@@ -654,6 +655,110 @@ sub max_id {
     croak "bad table name '$table'" unless $table =~ /\A\w+\z/;
     my ($n) = dbh()->selectrow_array("SELECT COALESCE(MAX(id), 0) FROM $table");
     return $n;
+}
+
+# A TCP port on 127.0.0.1 the kernel says is free now.
+sub free_port {
+    require IO::Socket::INET;
+    return IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                 LocalPort => 0)->sockport;
+}
+
+# ---- more httpd instances, for tests of several hosts and of faults ----
+
+my @HOSTS;
+
+# Starts one more httpd (event MPM) in t/var/$name with the module, on the
+# test server's database (the SQLite file, or the PostgreSQL pass's
+# server), and $o{conf} appended to its configuration; waits until it
+# accepts connections. $o{db} replaces the DBDriver/DBDParams lines.
+# Returns {name, dir, port, url, conf}; stopped by stop_host, or when the
+# test ends.
+sub start_host {
+    my ($name, %o) = @_;
+    my $t    = t_dir();
+    my $dir  = File::Spec->catdir($t, 'var', $name);
+    my $mods = '/usr/lib/apache2/modules';
+    my $port = $o{port} // free_port();
+    File::Path::remove_tree($dir);
+    File::Path::make_path($dir);
+    my $db = $o{db} // (is_pg()
+        ? qq{DBDriver pgsql\nDBDParams "$ENV{NOTIFY_TEST_PG}"}
+        : 'DBDriver sqlite3' . "\nDBDParams " . db_path());
+    my $conf = File::Spec->catfile($dir, 'httpd.conf');
+    open my $fh, '>', $conf or croak "$conf: $!";
+    print {$fh} <<"CONF", $o{conf} // '', "\n";
+ServerRoot $dir
+ServerName localhost
+Listen 127.0.0.1:$port
+PidFile $dir/httpd.pid
+ErrorLog $dir/error_log
+LogLevel info
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule dbd_module $mods/mod_dbd.so
+LoadModule notify_module $t/../mod_notify/.libs/mod_notify.so
+$db
+CONF
+    close $fh;
+    my $h = { name => $name, dir => $dir, port => $port, conf => $conf,
+              url => "http://127.0.0.1:$port" };
+    system(httpd_binary(), '-f', $conf, '-k', 'start') == 0
+        or croak "host $name did not start (see $dir/error_log)";
+    push @HOSTS, $h;
+    require IO::Socket::INET;
+    my $deadline = Time::HiRes::time() + 10;
+    until (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")) {
+        croak "host $name does not accept connections" if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.1);
+    }
+    return $h;
+}
+
+# The httpd binary under test (a wrapper in the sanitizer pass).
+sub httpd_binary {
+    return eval { Apache::Test::vars('httpd') } || $ENV{HTTPD} || '/usr/sbin/apache2';
+}
+
+# The pid of a host's parent process (undef when it is not running).
+sub host_pid {
+    my ($h) = @_;
+    open my $fh, '<', "$h->{dir}/httpd.pid" or return undef;
+    chomp(my $pid = <$fh> // '');
+    close $fh;
+    return $pid =~ /\A\d+\z/ && kill(0, $pid) ? $pid : undef;
+}
+
+# The pids of a host's children.
+sub host_children {
+    my ($h) = @_;
+    my $parent = host_pid($h) or return ();
+    my @kids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my $line = <$fh> // '';
+        close $fh;
+        # pid (comm) state ppid ...
+        push @kids, $1 if $line =~ /\A(\d+) \(.*\) \S+ (\d+) / && $2 == $parent;
+    }
+    return @kids;
+}
+
+# Stops a host (apachectl -k stop) and waits until its parent is gone.
+sub stop_host {
+    my ($h) = @_;
+    my $pid = host_pid($h) or return;
+    system(httpd_binary(), '-f', $h->{conf}, '-k', 'stop');
+    my $deadline = Time::HiRes::time() + 15;
+    Time::HiRes::sleep(0.1) while kill(0, $pid) && Time::HiRes::time() < $deadline;
+    return;
+}
+
+END {
+    if ($$ == $LOG_PID) {
+        local $?;
+        stop_host($_) for @HOSTS;
+    }
 }
 
 # Current size of t/logs/error_log, to pass to error_log_since.
