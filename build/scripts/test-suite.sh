@@ -23,9 +23,14 @@ if [[ $(id -u) -eq 0 ]]; then
     exit 1
 fi
 
-perl -MApache::TestMM -e \
-    'Apache::TestMM::filter_args(); Apache::TestMM::generate_script("t/TEST")' \
-    -- -httpd "$httpd" -apxs "$apxs"
+# t/TEST, for the httpd in $httpd: Apache::Test keeps the httpd it was
+# generated for over a -httpd given later.
+generate_t_test() {
+    perl -MApache::TestMM -e \
+        'Apache::TestMM::filter_args(); Apache::TestMM::generate_script("t/TEST")' \
+        -- -httpd "$httpd" -apxs "$apxs"
+}
+generate_t_test
 
 # shellcheck disable=SC2317 # run by the trap
 stop_server() {
@@ -57,6 +62,11 @@ run_pass() {
     t/TEST -httpd "$httpd" -apxs "$apxs" -port "$port" "$@" 2>&1 \
         | grep --line-buffered -v '^apache2: Could not open configuration file' \
         | tee "$out" || pass=$?
+    if [[ -n $san_dir ]] && [[ ! -s $san_dir.started ]]; then
+        echo "FAIL: httpd did not run through build/scripts/httpd-asan" | tee -a "$out" >&2
+        pass=1
+    fi
+    [[ -z $san_dir ]] || rm -f "$san_dir.started"
     if [[ -n $san_dir ]] && [[ -n $(ls -A "$san_dir") ]]; then
         for f in "$san_dir"/*; do
             echo "---- sanitizer report $(basename "$f") ----"
@@ -102,7 +112,7 @@ run_pass() {
 # socket there; stopped and removed on exit, also on failure.
 # shellcheck source=build/scripts/pg.sh
 . build/scripts/pg.sh
-trap 'stop_server; pg_stop; [[ -z $san_dir ]] || rm -rf "$san_dir"' EXIT
+trap 'stop_server; pg_stop; [[ -z $san_dir ]] || rm -rf "$san_dir" "$san_dir.started"' EXIT
 
 # From here on, httpd is the wrapper that preloads the sanitizer runtimes,
 # and the module is (re)built with SANITIZE=1.
@@ -119,6 +129,7 @@ use_sanitizers() {
     export NOTIFY_REAL_HTTPD=$httpd NOTIFY_SAN_DIR=$san_dir
     httpd=$PWD/build/scripts/httpd-asan
     export HTTPD=$httpd
+    generate_t_test
 }
 san_label=
 if [[ $sanitize == 1 ]]; then
