@@ -40,6 +40,12 @@ typedef struct {
     apr_int64_t mandrill_timeout;
     const char *mandrill_webhook_key;
     const char *mandrill_webhook_url;
+    const char *twilio_sid;
+    const char *twilio_token;
+    const char *twilio_from;
+    const char *twilio_url;
+    apr_int64_t twilio_timeout;
+    const char *twilio_callback_url;
     apr_int64_t idempotency_window;
     int delivery_queued;
     notify_path_kind_e create_path_kind;
@@ -151,7 +157,7 @@ notify_body_e notify_read_body(request_rec *r, apr_int64_t max,
 
 int notify_send_answer(request_rec *r, const notify_answer *a);
 
-/* mod_notify_webhook.c: notify-mandrill-webhook. */
+/* mod_notify_webhook.c: notify-mandrill-webhook, notify-twilio-callback. */
 int notify_webhook_handler(request_rec *r);
 
 /* mod_notify_errors.c: JSON in place of httpd's own error pages inside

@@ -19,6 +19,15 @@ typedef struct {
 apr_array_header_t *notify_form_parse(apr_pool_t *p, const char *body,
                                       apr_size_t len);
 
+/* The most fields notify_form_build writes. */
+#define NOTIFY_FORM_MAX_FIELDS 16
+
+/* A form body from pairs: name, value, name, value, ..., NULL (a NULL
+ * value leaves its field out; names are plain ASCII, values are
+ * percent-encoded by libcurl). NULL when it could not be built. */
+const char *notify_form_build(apr_pool_t *p, const char *const *pairs,
+                              apr_size_t *len);
+
 /* The first field called name, or NULL. */
 const notify_form_field *notify_form_get(const apr_array_header_t *fields,
                                          const char *name);

@@ -124,9 +124,21 @@ typedef struct {
 notify_status_e notify_input_token(const notify_input *in, const char **token,
                                    apr_size_t *len, notify_error *err);
 
+/* The longest SMS text, in characters (SPEC section 13). */
+#define NOTIFY_SMS_MAX_CHARS 1600
+
+/* What the configuration changes in validation. */
+typedef struct {
+    int sms_from_configured; /* NotifyTwilioFrom set: phone_from optional */
+} notify_rules;
+
 /* Validates every parameter (own checks in table order, then unknown
- * names, then the rules tying fields together). */
+ * names, then the rules tying fields together), with the default rules
+ * (notify_validate) or those of a configuration. */
 notify_status_e notify_validate(apr_pool_t *p, const notify_input *in,
                                 notify_values *out, notify_error *err);
+notify_status_e notify_validate_for(apr_pool_t *p, const notify_input *in,
+                                    const notify_rules *rules,
+                                    notify_values *out, notify_error *err);
 
 #endif

@@ -23,6 +23,15 @@ typedef struct {
     apr_int64_t mandrill_timeout;
     const char *mandrill_webhook_key; /* NULL: the webhook refuses */
     const char *mandrill_webhook_url; /* NULL: the URL as httpd sees it */
+    /* Twilio (sid or token NULL: SMS is stored, not sent; SPEC 13) */
+    const char *twilio_sid;
+    const char *twilio_token; /* secret: never in an answer or a log */
+    const char *twilio_from;  /* NULL: phone_from is required */
+    const char *twilio_url;
+    apr_int64_t twilio_timeout;
+    const char *twilio_callback_url; /* NULL: no StatusCallback sent, and
+                                        the callback checks the URL as
+                                        httpd sees it */
     /* delivery (SPEC section 11) */
     int delivery_queued;           /* NotifyDeliveryMode queued */
     apr_int64_t delivery_attempts; /* every attempt, the first included */

@@ -33,6 +33,7 @@
 #define SQL_OUTBOX_DONE "notify_outbox_done"
 #define SQL_EVENT_MATCH "notify_event_match"
 #define SQL_EVENT_INSERT "notify_event_insert"
+#define SQL_EVENT_INSERT_ONCE "notify_event_insert_once"
 #define SQL_EVENT_STATUS "notify_event_status"
 
 /* The statements for a driver (apr_dbd_name: "sqlite3", "pgsql", ...),

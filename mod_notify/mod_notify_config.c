@@ -18,12 +18,14 @@
 #include <http_config.h>
 
 #include "mod_notify.h"
+#include "notify_phone.h"
 
 APLOG_USE_MODULE(notify);
 
 #define DEFAULT_ROUTE_NAME "notifications.create"
 #define DEFAULT_MANDRILL_URL                                                   \
     "https://mandrillapp.com/api/1.0/messages/send.json"
+#define DEFAULT_TWILIO_URL "https://api.twilio.com/2010-04-01"
 
 /* The sections that hold the module's directives, in the order httpd read
  * them (this configuration's: reset by notify_config_reset). */
@@ -58,6 +60,8 @@ static const number_directive max_body = {offsetof(notify_dir_conf, max_body),
                                           0, 1, APR_INT64_C(1073741824)};
 static const number_directive mandrill_timeout = {
     offsetof(notify_dir_conf, mandrill_timeout), 0, 1, 3600};
+static const number_directive twilio_timeout = {
+    offsetof(notify_dir_conf, twilio_timeout), 0, 1, 3600};
 static const number_directive idem_window = {
     offsetof(notify_dir_conf, idempotency_window), 0, 1, TEN_YEARS};
 static const number_directive attempts = {
@@ -75,6 +79,7 @@ void *notify_create_dir_conf(apr_pool_t *p, char *dir)
     c->session_idle_timeout = NOTIFY_UNSET;
     c->max_body = NOTIFY_UNSET;
     c->mandrill_timeout = NOTIFY_UNSET;
+    c->twilio_timeout = NOTIFY_UNSET;
     c->idempotency_window = NOTIFY_UNSET;
     c->delivery_queued = NOTIFY_UNSET;
     return c;
@@ -98,6 +103,12 @@ void *notify_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(mandrill_timeout);
     MERGE_PTR(mandrill_webhook_key);
     MERGE_PTR(mandrill_webhook_url);
+    MERGE_PTR(twilio_sid);
+    MERGE_PTR(twilio_token);
+    MERGE_PTR(twilio_from);
+    MERGE_PTR(twilio_url);
+    MERGE_NUM(twilio_timeout);
+    MERGE_PTR(twilio_callback_url);
     MERGE_NUM(idempotency_window);
     MERGE_NUM(delivery_queued);
     if (add->create_path_kind != NOTIFY_PATH_UNSET) {
@@ -164,6 +175,12 @@ static void resolve(const notify_dir_conf *d, const notify_srv_conf *s,
     out->mandrill_timeout = or_default(d->mandrill_timeout, 10);
     out->mandrill_webhook_key = d->mandrill_webhook_key;
     out->mandrill_webhook_url = d->mandrill_webhook_url;
+    out->twilio_sid = d->twilio_sid;
+    out->twilio_token = d->twilio_token;
+    out->twilio_from = d->twilio_from;
+    out->twilio_url = d->twilio_url ? d->twilio_url : DEFAULT_TWILIO_URL;
+    out->twilio_timeout = or_default(d->twilio_timeout, 10);
+    out->twilio_callback_url = d->twilio_callback_url;
     out->idempotency_window = or_default(d->idempotency_window, 86400);
     out->delivery_queued = d->delivery_queued == 1;
     out->delivery_attempts = or_default(s->delivery_attempts, 8);
@@ -374,6 +391,18 @@ static const char *set_url(cmd_parms *cmd, void *dconf, const char *arg)
     return set_string(cmd, dconf, arg);
 }
 
+/* A phone number as phone_from takes it (SPEC section 2). */
+static const char *set_phone(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    if (!notify_phone_valid(arg, strlen(arg))) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a phone number (an optional +, "
+                            "then 7 to 15 digits)",
+                            cmd->cmd->name, arg);
+    }
+    return set_string(cmd, dconf, arg);
+}
+
 /* A secret read from a file at start-up, so httpd.conf can stay world
  * readable; trailing white space (a final newline) is not part of it. */
 static const char *set_secret_file(cmd_parms *cmd, void *dconf, const char *arg)
@@ -508,6 +537,26 @@ const command_rec notify_directives[] = {
     AP_INIT_TAKE1("NotifyMandrillWebhookURL", set_url,
                   DIR_OFFSET(mandrill_webhook_url), ACCESS_CONF,
                   "The webhook's URL as configured in Mandrill"),
+    AP_INIT_TAKE1("NotifyTwilioAccountSid", set_string, DIR_OFFSET(twilio_sid),
+                  SRV_DIR,
+                  "Twilio account SID; unset: SMS is stored, not sent"),
+    AP_INIT_TAKE1("NotifyTwilioAuthToken", set_string,
+                  DIR_OFFSET(twilio_token), SRV_DIR,
+                  "Twilio auth token (basic auth, and the callback's "
+                  "signature key)"),
+    AP_INIT_TAKE1("NotifyTwilioAuthTokenFile", set_secret_file,
+                  DIR_OFFSET(twilio_token), SRV_DIR,
+                  "A file holding the Twilio auth token, read at start-up"),
+    AP_INIT_TAKE1("NotifyTwilioFrom", set_phone, DIR_OFFSET(twilio_from),
+                  SRV_DIR, "The sender's number when phone_from is not given"),
+    AP_INIT_TAKE1("NotifyTwilioURL", set_url, DIR_OFFSET(twilio_url), SRV_DIR,
+                  "Twilio's API base URL (.../2010-04-01)"),
+    AP_INIT_TAKE1("NotifyTwilioTimeout", set_number, (void *)&twilio_timeout,
+                  SRV_DIR, "Seconds allowed for a Twilio call"),
+    AP_INIT_TAKE1("NotifyTwilioCallbackURL", set_url,
+                  DIR_OFFSET(twilio_callback_url), SRV_DIR,
+                  "The status callback URL sent with each SMS, as Twilio "
+                  "signs it"),
     AP_INIT_TAKE1("NotifyIdempotencyWindow", set_number, (void *)&idem_window,
                   SRV_DIR, "Seconds an Idempotency-Key is remembered"),
     AP_INIT_TAKE1("NotifyDeliveryMode", set_mode, NULL, SRV_DIR,

@@ -44,7 +44,8 @@ static int is_api_request(request_rec *r)
 {
     return r->handler && (strcmp(r->handler, "notify-create") == 0 ||
                           strcmp(r->handler, "notify-api") == 0 ||
-                          strcmp(r->handler, "notify-mandrill-webhook") == 0);
+                          strcmp(r->handler, "notify-mandrill-webhook") == 0 ||
+                          strcmp(r->handler, "notify-twilio-callback") == 0);
 }
 
 /* The answer decided when the filter was inserted (r->status is ours by

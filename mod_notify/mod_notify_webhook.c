@@ -1,7 +1,9 @@
-/* notify-mandrill-webhook (SPEC 12): Mandrill's webhook batches. HEAD and
- * GET answer 200 (Mandrill checks the URL when the webhook is added); a
- * POST is checked (form, signature, events) and recorded in one
- * transaction by the core (notify_webhook.c, notify_mandrill_webhook.c). */
+/* notify-mandrill-webhook and notify-twilio-callback (SPEC 12): the
+ * providers' event POSTs. HEAD and GET answer 200 (Mandrill checks the
+ * URL when the webhook is added); a POST is checked (form, signature,
+ * events) and recorded in one transaction by the core (notify_webhook.c,
+ * and each provider's reading of its events: notify_mandrill_webhook.c,
+ * notify_twilio_callback.c). */
 #include <apr_strings.h>
 #include <httpd.h>
 #include <http_core.h>
@@ -14,6 +16,7 @@
 #include "notify_form.h"
 #include "notify_mandrill.h"
 #include "notify_render.h"
+#include "notify_twilio.h"
 
 APLOG_USE_MODULE(notify);
 
@@ -43,38 +46,109 @@ static int accepted(request_rec *r, int events, int matched)
     return answer(r, NOTIFY_WEBHOOK_ACCEPTED, NULL, json, len);
 }
 
-/* The URL Mandrill signed: as configured, else as httpd sees this one. */
-static const char *signed_url(request_rec *r, const notify_settings *cfg)
+/* What differs between the providers' hooks. */
+typedef struct {
+    const char *handler;
+    const char *provider; /* notification_deliveries.provider */
+    const char *title;    /* for the log */
+    const char *key_directive;
+    const char *signature_header;
+    const char *(*key)(const notify_settings *cfg);
+    const char *(*url)(const notify_settings *cfg); /* NULL: as httpd sees it */
+    /* The events of a checked form; NULL with *why when it holds none. */
+    apr_array_header_t *(*events)(apr_pool_t *p,
+                                  const apr_array_header_t *fields,
+                                  int *count, const char **why);
+} hook_kind;
+
+static const char *mandrill_key(const notify_settings *cfg)
 {
-    return cfg->mandrill_webhook_url
-               ? cfg->mandrill_webhook_url
-               : ap_construct_url(r->pool, r->unparsed_uri, r);
+    return cfg->mandrill_webhook_key;
 }
 
-static int post(request_rec *r, const notify_settings *cfg)
+static const char *mandrill_url(const notify_settings *cfg)
+{
+    return cfg->mandrill_webhook_url;
+}
+
+static apr_array_header_t *mandrill_events(apr_pool_t *p,
+                                           const apr_array_header_t *fields,
+                                           int *count, const char **why)
+{
+    const notify_form_field *batch = notify_form_get(fields, "mandrill_events");
+    apr_array_header_t *events =
+        batch ? notify_mandrill_events(p, batch->value, batch->value_len, count)
+              : NULL;
+
+    *why = "mandrill_events is not a JSON array.";
+    return events;
+}
+
+static const char *twilio_key(const notify_settings *cfg)
+{
+    return cfg->twilio_token;
+}
+
+static const char *twilio_url(const notify_settings *cfg)
+{
+    return cfg->twilio_callback_url;
+}
+
+static apr_array_header_t *twilio_events(apr_pool_t *p,
+                                         const apr_array_header_t *fields,
+                                         int *count, const char **why)
+{
+    apr_array_header_t *events =
+        apr_array_make(p, 1, sizeof(notify_delivery_event));
+
+    *why = "A Twilio status callback has MessageSid and MessageStatus.";
+    *count = 1;
+    return notify_twilio_event(p, fields, apr_array_push(events)) ? events
+                                                                   : NULL;
+}
+
+static const hook_kind kinds[] = {
+    {"notify-mandrill-webhook", "mandrill", "Mandrill webhook",
+     "NotifyMandrillWebhookKey", "X-Mandrill-Signature", mandrill_key,
+     mandrill_url, mandrill_events},
+    {"notify-twilio-callback", "twilio", "Twilio status callback",
+     "NotifyTwilioAuthToken", "X-Twilio-Signature", twilio_key, twilio_url,
+     twilio_events},
+};
+
+/* The URL the provider signed: as configured, else as httpd sees this
+ * one. */
+static const char *signed_url(request_rec *r, const hook_kind *k,
+                              const notify_settings *cfg)
+{
+    const char *url = k->url(cfg);
+
+    return url ? url : ap_construct_url(r->pool, r->unparsed_uri, r);
+}
+
+static int post(request_rec *r, const hook_kind *k, const notify_settings *cfg)
 {
     notify_dbd_use use = {r->pool, r->server, r, NULL, {0}};
     apr_array_header_t *fields, *events;
-    const notify_form_field *batch;
-    const char *body = NULL, *message, *why = NULL;
+    const char *body = NULL, *message, *why = NULL, *key = k->key(cfg);
     notify_status_e st;
     notify_db *db;
     apr_size_t len = 0;
     int count = 0, matched = 0;
     notify_body_e got;
 
-    if (!cfg->mandrill_webhook_key) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "Mandrill webhook at %s: NotifyMandrillWebhookKey is "
-                      "not set",
-                      r->uri);
+    if (!key) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s at %s: %s is not set",
+                      k->title, r->uri, k->key_directive);
         return answer(r, NOTIFY_APPLICATION_CRASH, NULL, NULL, 0);
     }
     if (notify_content_type_parse(
             apr_table_get(r->headers_in, "Content-Type")) != NOTIFY_CT_FORM) {
         return answer(r, NOTIFY_INVALID_CONTENT_TYPE,
-                      "A Mandrill webhook POST is "
-                      "application/x-www-form-urlencoded.",
+                      apr_psprintf(r->pool,
+                                   "A %s POST is "
+                                   "application/x-www-form-urlencoded.",
+                                   k->title),
                       NULL, 0);
     }
     got = notify_read_body(r, cfg->max_body, &body, &len, &st, &message);
@@ -90,44 +164,47 @@ static int post(request_rec *r, const notify_settings *cfg)
                       "The body is not a valid UTF-8 urlencoded form.", NULL,
                       0);
     }
-    if (!notify_webhook_signed(
-            r->pool, cfg->mandrill_webhook_key, signed_url(r, cfg), fields,
-            apr_table_get(r->headers_in, "X-Mandrill-Signature"))) {
+    if (!notify_webhook_signed(r->pool, key, signed_url(r, k, cfg), fields,
+                               apr_table_get(r->headers_in,
+                                             k->signature_header))) {
         return answer(r, NOTIFY_INVALID_SIGNATURE, NULL, NULL, 0);
     }
-    batch = notify_form_get(fields, "mandrill_events");
-    events = batch ? notify_mandrill_events(r->pool, batch->value,
-                                            batch->value_len, &count)
-                   : NULL;
+    events = k->events(r->pool, fields, &count, &message);
     if (!events) {
-        return answer(r, NOTIFY_INVALID_ENCODED_PARAMS,
-                      "mandrill_events is not a JSON array.", NULL, 0);
+        return answer(r, NOTIFY_INVALID_ENCODED_PARAMS, message, NULL, 0);
     }
     if (notify_dbd_open(&use, &db, &why) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "Mandrill webhook: %s", why);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "%s: %s", k->title, why);
         return answer(r, NOTIFY_APPLICATION_CRASH, NULL, NULL, 0);
     }
-    if (notify_webhook_record(db, r->pool, "mandrill", events,
+    if (notify_webhook_record(db, r->pool, k->provider, events,
                               notify_datetime_stamp(r->pool, apr_time_now()),
                               &matched) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "Mandrill webhook: recording %d event(s): %s", count,
+                      "%s: recording %d event(s): %s", k->title, count,
                       db->error);
         notify_dbd_close(&use, db);
-        /* Mandrill sends the batch again later. */
+        /* The provider sends it again later. */
         return answer(r, NOTIFY_APPLICATION_CRASH, NULL, NULL, 0);
     }
     notify_dbd_close(&use, db);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                  "Mandrill webhook: %d event(s), %d matched", count, matched);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s: %d event(s), %d matched",
+                  k->title, count, matched);
     return accepted(r, count, matched);
 }
 
 int notify_webhook_handler(request_rec *r)
 {
+    const hook_kind *k = NULL;
     notify_settings cfg;
+    size_t i;
 
-    if (!r->handler || strcmp(r->handler, "notify-mandrill-webhook") != 0) {
+    for (i = 0; r->handler && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(r->handler, kinds[i].handler) == 0) {
+            k = &kinds[i];
+        }
+    }
+    if (!k) {
         return DECLINED;
     }
     notify_settings_get(r, &cfg);
@@ -138,5 +215,5 @@ int notify_webhook_handler(request_rec *r)
         apr_table_setn(r->headers_out, "Allow", "GET, HEAD, POST");
         return answer(r, NOTIFY_ROUTE_NON_EXISTENT, NULL, NULL, 0);
     }
-    return post(r, &cfg);
+    return post(r, k, &cfg);
 }

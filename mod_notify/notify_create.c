@@ -287,7 +287,7 @@ static void purge_expired(notify_create *c, apr_time_t now)
  * It covers the longest a create may legitimately take to commit. */
 static apr_int64_t abandoned_after(const notify_settings *cfg)
 {
-    return cfg->mandrill_timeout + 60;
+    return apr_time_sec(notify_delivery_timeout(cfg)) + 60;
 }
 
 static notify_status_e step_idempotency(notify_create *c, const char *key)
@@ -516,6 +516,13 @@ static void answer_outcome(notify_create *c)
         return;                                                                \
     }
 
+static notify_status_e step_validate(notify_create *c)
+{
+    notify_rules rules = {c->cfg->twilio_from != NULL};
+
+    return notify_validate_for(c->pool, &c->in, &rules, &c->values, &c->err);
+}
+
 void notify_create_process(notify_create *c, notify_ctype_e ctype,
                            const char *body, apr_size_t len,
                            const char *idem_key)
@@ -524,7 +531,7 @@ void notify_create_process(notify_create *c, notify_ctype_e ctype,
     c->body_len = len;
     STEP(step_decode(c, ctype));
     STEP(step_authenticate(c));
-    STEP(notify_validate(c->pool, &c->in, &c->values, &c->err));
+    STEP(step_validate(c));
     STEP(step_idempotency(c, idem_key));
     if (c->answer.replayed) {
         return;

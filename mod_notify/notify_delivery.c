@@ -7,10 +7,12 @@
 #include "notify_delivery.h"
 #include "notify_mandrill.h"
 #include "notify_outbox.h"
+#include "notify_twilio.h"
 
 /* Every provider; a new one is a file of its own and a line here. */
 static const notify_provider *const providers[] = {
     &notify_mandrill_provider,
+    &notify_twilio_provider,
 };
 
 const notify_provider *notify_delivery_provider(const notify_values *v,

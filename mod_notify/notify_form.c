@@ -91,3 +91,33 @@ const notify_form_field *notify_form_get(const apr_array_header_t *fields,
     }
     return NULL;
 }
+
+const char *notify_form_build(apr_pool_t *p, const char *const *pairs,
+                              apr_size_t *len)
+{
+    struct iovec parts[2 * NOTIFY_FORM_MAX_FIELDS];
+    apr_size_t n = 0;
+    int i;
+
+    for (i = 0; pairs[i] && n + 2 <= 2 * NOTIFY_FORM_MAX_FIELDS; i += 2) {
+        const char *value = pairs[i + 1];
+        char *enc;
+
+        if (!value) {
+            continue;
+        }
+        /* libcurl encodes every byte but A-Z a-z 0-9 - . _ ~ */
+        enc = curl_easy_escape(NULL, value, (int)strlen(value));
+        if (!enc) {
+            return NULL;
+        }
+        parts[n].iov_base = apr_pstrcat(p, n ? "&" : "", pairs[i], "=", NULL);
+        parts[n].iov_len = strlen(parts[n].iov_base);
+        n++;
+        parts[n].iov_base = apr_pstrdup(p, enc);
+        parts[n].iov_len = strlen(enc);
+        n++;
+        curl_free(enc);
+    }
+    return apr_pstrcatv(p, parts, n, len);
+}

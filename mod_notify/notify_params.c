@@ -282,8 +282,50 @@ static notify_status_e missing(apr_pool_t *p, notify_error *err,
                        apr_psprintf(p, "%s: %s", name, why));
 }
 
+/* Characters (code points) of valid UTF-8 text. */
+static apr_size_t utf8_chars(const char *s)
+{
+    apr_size_t n = 0;
+
+    for (; *s; s++) {
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    }
+    return n;
+}
+
+/* SPEC section 13: an SMS to send needs phone_to, its text (email_body)
+ * and a sender (phone_from, or NotifyTwilioFrom), in that order. */
+static notify_status_e check_sms(apr_pool_t *p, const notify_values *v,
+                                 const notify_rules *rules, notify_error *err)
+{
+    const char *body = v->val[NOTIFY_P_EMAIL_BODY];
+
+    if (!v->val[NOTIFY_P_PHONE_TO]) {
+        return missing(p, err, "phone_to",
+                       "is required for an sms notification");
+    }
+    if (!body) {
+        return missing(p, err, "email_body",
+                       "is required for an sms notification (its text)");
+    }
+    if (!v->val[NOTIFY_P_PHONE_FROM] && !(rules && rules->sms_from_configured)) {
+        return missing(p, err, "phone_from",
+                       "is required for an sms notification when "
+                       "NotifyTwilioFrom is not set");
+    }
+    if (utf8_chars(body) > NOTIFY_SMS_MAX_CHARS) {
+        return notify_fail(err, NOTIFY_INVALID_PARAM, "email_body",
+                           apr_psprintf(p,
+                                        "email_body: an sms text is at most "
+                                        "%d characters",
+                                        NOTIFY_SMS_MAX_CHARS));
+    }
+    return NOTIFY_ACTION_SUCCESSFUL;
+}
+
 /* The rules that tie fields together, after every field passed its own. */
 static notify_status_e check_together(apr_pool_t *p, const notify_values *v,
+                                      const notify_rules *rules,
                                       notify_error *err)
 {
     /* In table order, like every other ranking. */
@@ -299,6 +341,13 @@ static notify_status_e check_together(apr_pool_t *p, const notify_values *v,
                 return missing(p, err, params[email_needs[i]].name,
                                "is required for an email notification");
             }
+        }
+    }
+    if (type && strcmp(type, "sms") == 0 &&
+        strcmp(v->val[NOTIFY_P_PROCESSED], "1") != 0) {
+        notify_status_e st = check_sms(p, v, rules, err);
+        if (st != NOTIFY_ACTION_SUCCESSFUL) {
+            return st;
         }
     }
     if (v->val[NOTIFY_P_NOTIFYABLE_TYPE] && !v->val[NOTIFY_P_NOTIFYABLE_ID]) {
@@ -341,6 +390,13 @@ static notify_view_e view_of(const char *name)
 notify_status_e notify_validate(apr_pool_t *p, const notify_input *in,
                                 notify_values *out, notify_error *err)
 {
+    return notify_validate_for(p, in, NULL, out, err);
+}
+
+notify_status_e notify_validate_for(apr_pool_t *p, const notify_input *in,
+                                    const notify_rules *rules,
+                                    notify_values *out, notify_error *err)
+{
     int i;
 
     memset(out, 0, sizeof(*out));
@@ -358,5 +414,5 @@ notify_status_e notify_validate(apr_pool_t *p, const notify_input *in,
         out->val[NOTIFY_P_PROCESSED] = "0";
     }
     out->view = view_of(out->val[NOTIFY_P_VIEW]);
-    return check_together(p, out, err);
+    return check_together(p, out, rules, err);
 }

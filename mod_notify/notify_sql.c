@@ -177,6 +177,14 @@ const notify_statement *notify_sql_statements(apr_pool_t *p, const char *driver)
          ", %s, " SQL_TIME ") ON CONFLICT (delivery_id, event, occurred_at) DO "
          "NOTHING RETURNING id",
          1},
+        /* An event without a time of its own: once per delivery. */
+        {SQL_EVENT_INSERT_ONCE,
+         "INSERT INTO delivery_events (delivery_id, event, occurred_at, "
+         "detail, created_at) SELECT " SQL_ID ", %s, " SQL_TIME ", %s, " SQL_TIME
+         " WHERE NOT EXISTS (SELECT 1 FROM delivery_events WHERE delivery_id "
+         "= " SQL_ID " AND event = %s) ON CONFLICT (delivery_id, event, "
+         "occurred_at) DO NOTHING RETURNING id",
+         1},
         {SQL_EVENT_STATUS,
          "UPDATE notification_deliveries SET status = %s, "
          "updated_at = " SQL_TIME " WHERE id = " SQL_ID,

@@ -92,11 +92,17 @@ static apr_status_t record_fn(notify_db *db, apr_pool_t *p, void *baton)
         }
         b->matched++;
         id = notify_db_id_arg(p, delivery);
-        {
+        if (e->occurred_at) {
             const char *args[] = {id, e->event,
                                   notify_datetime_stamp(p, e->occurred_at),
                                   e->detail, b->now};
             rv = notify_db_query(db, p, SQL_EVENT_INSERT, 5, args,
+                                 notify_db_id_row, &event, NULL);
+        }
+        else {
+            const char *args[] = {id,     e->event, b->now, e->detail,
+                                  b->now, id,       e->event};
+            rv = notify_db_query(db, p, SQL_EVENT_INSERT_ONCE, 7, args,
                                  notify_db_id_row, &event, NULL);
         }
         /* Seen before: not recorded twice, the status not moved again. */
