@@ -104,11 +104,14 @@ my (undef, $b5) = check_created('default-with-proof',
 ok(exists $b5->{data}{proof} && !defined $b5->{data}{proof},
    'default-with-proof: data.proof is null when nothing was sent');
 
-# 6. A non-email notification with proof: also null.
+# 6. An sms notification where no Twilio is configured: stored unsent,
+# its proof null too (t/sms.t sends them).
 check_created('default-with-proof, sms notification',
     sub { NotifyTest::post_json({token => $token, key => 'sms-1',
                                  notification_type => 'sms',
                                  phone_to => '+4915112345678',
+                                 phone_from => '+4915100000000',
+                                 email_body => 'on my way',
                                  view => 'default-with-proof'}) },
     view => 'default-with-proof',
     expect => {notification_type => 'sms', phone_to => '+4915112345678'});

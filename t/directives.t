@@ -85,6 +85,17 @@ my @bad = (
     # secrets read from files at start-up (SPEC 14)
     ['NotifyMandrillKeyFile /nonexistent/mandrill.key'],
     ['NotifyMandrillKeyFile __EMPTY__', 'location'],
+    # Twilio (SPEC 13)
+    ['NotifyTwilioFrom 555-0100'],
+    ['NotifyTwilioFrom +12', 'location'],
+    ['NotifyTwilioURL ftp://api.twilio.com'],
+    ['NotifyTwilioTimeout 0'],
+    ['NotifyTwilioTimeout 3601', 'location'],
+    ['NotifyTwilioCallbackURL twilio-callback'],
+    ['NotifyTwilioAccountSid ""'],
+    ['NotifyTwilioAuthToken ""', 'location'],
+    ['NotifyTwilioAuthTokenFile /nonexistent/twilio.token'],
+    ['NotifyTwilioAuthTokenFile __EMPTY__', 'location'],
 );
 
 my @good = (
@@ -117,6 +128,13 @@ my @good = (
     ['NotifyMandrillWebhookKey whsec', 'location'],
     ['NotifyMandrillWebhookURL https://notify.example.com/mandrill', 'location'],
     ['NotifyMandrillKeyFile __KEY__', 'location'],
+    ['NotifyTwilioAccountSid AC0123', 'location'],
+    ['NotifyTwilioAuthToken token', 'vhost'],
+    ['NotifyTwilioAuthTokenFile __KEY__'],
+    ['NotifyTwilioFrom +15550001111', 'location'],
+    ['NotifyTwilioURL https://api.twilio.com/2010-04-01'],
+    ['NotifyTwilioTimeout 3600', 'location'],
+    ['NotifyTwilioCallbackURL https://notify.example.com/sms/callback', 'vhost'],
 );
 
 plan tests => 1 + @bad + @good;

@@ -565,7 +565,8 @@ check_not_sent('processed 1 without the email fields: stored, not sent',
 # 25. Not an email notification.
 check_not_sent('sms notification on a route with a key: not sent',
     sub { mail_post(sent => {email_params(notification_type => 'sms',
-                phone_to => '+4915112345678', view => 'default-with-proof')}) },
+                phone_to => '+4915112345678', phone_from => '+4915100000000',
+                email_body => 'on my way', view => 'default-with-proof')}) },
     processed => 0, processed_at => undef);
 
 # 26. No NotifyMandrillKey (a URL alone is not enough).

@@ -87,7 +87,12 @@ my @fine = (
         [notification_type => 'email', email_from => 'a@example.com', email_to => 'b@example.com', email_subject => 's'],
         {notification_type => 'email', processed => 0, processed_at => undef}],
     ['other notification types need no email fields',
-        [notification_type => 'sms'], {notification_type => 'sms'}],
+        [notification_type => 'push'], {notification_type => 'push'}],
+    ['sms with its phones and text needs no email fields',
+        [notification_type => 'sms', phone_to => '+4915112345678',
+         phone_from => '+4915100000000', email_body => 'hi'], {notification_type => 'sms'}],
+    ['sms, processed 1: nothing required',
+        [notification_type => 'sms', processed => \'1'], {notification_type => 'sms', processed => 1}],
     ['notifyable pair complete',
         [notifyable_id => \'5', notifyable_type => 'Tour'], {notifyable_id => 5, notifyable_type => 'Tour'}],
 );
