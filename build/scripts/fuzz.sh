@@ -12,6 +12,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
+top=$(pwd -P)
 
 seconds=${FUZZ_SECONDS:-10}
 jobs=${FUZZ_JOBS:-1}
@@ -69,20 +70,28 @@ for target in "${targets[@]}"; do
     work=$out/work/$target
     mkdir -p "$work"
     log=$out/$target.log
-    rc=0
     # -rss_limit_mb: libFuzzer's default (2048) is the out-of-memory bar;
     # -timeout: one input taking this long is a hang, and fails the run.
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-        "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-            -max_len=65536 -dict=t/fuzz/notify.dict -jobs="$jobs" \
-            -workers="$jobs" -print_final_stats=1 \
-            -artifact_prefix="$out/$target-" \
-            "$work" "t/fuzz/corpus/$target" >"$log" 2>&1 || rc=$?
-    # With -jobs, each job logs to fuzz-N.log in the current folder.
+    # With -jobs, libFuzzer writes fuzz-N.log into the current folder: it
+    # runs in $out, so paths are absolute.
+    parallel=()
     if [[ $jobs -gt 1 ]]; then
-        cat fuzz-*.log >>"$log" 2>/dev/null || true
-        rm -f fuzz-*.log
+        parallel=(-jobs="$jobs" -workers="$jobs")
+    fi
+    rc=0
+    (
+        cd "$out"
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+            "$top/$bin" -max_total_time="$seconds" -timeout=10 \
+                -rss_limit_mb=2048 -max_len=65536 -dict="$top/t/fuzz/notify.dict" \
+                "${parallel[@]}" -print_final_stats=1 \
+                -artifact_prefix="$top/$out/$target-" \
+                "$top/$work" "$top/t/fuzz/corpus/$target"
+    ) >"$log" 2>&1 || rc=$?
+    if [[ $jobs -gt 1 ]]; then
+        cat "$out"/fuzz-*.log >>"$log" 2>/dev/null || true
+        rm -f "$out"/fuzz-*.log
     fi
     runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" \
         | awk '{ s += $2 } END { print s + 0 }')
