@@ -10,6 +10,7 @@
 
 #include "mod_notify.h"
 #include "notify_crypto.h"
+#include "notify_version.h"
 
 /* Idle curl handles (each with its connection to a provider) kept per
  * process: one per worker thread, at least this many. */
@@ -30,12 +31,22 @@ static int notify_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+static int notify_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    return notify_dbd_check_config(s);
+}
+
 static int notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
     int rv;
 
     (void)plog;
+    ap_add_version_component(pconf, "mod_notify/" NOTIFY_VERSION);
     rv = notify_dbd_post_config(pconf, ptemp, s);
     return rv == OK ? notify_worker_post_config(pconf, ptemp, s) : rv;
 }
@@ -74,6 +85,7 @@ static void notify_register_hooks(apr_pool_t *p)
 
     (void)p;
     ap_hook_pre_config(notify_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(notify_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(notify_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(notify_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(notify_handler, NULL, NULL, APR_HOOK_MIDDLE);
