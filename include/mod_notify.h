@@ -116,6 +116,10 @@ extern notify_proc notify_process;
 /* mod_notify_dbd.c: the statements given to mod_dbd for every server
  * that uses the module (post_config, before mod_dbd's), and connections
  * for one request. */
+/* After the configuration is read (httpd -t too): a server with a notify
+ * handler needs mod_dbd and a DBDriver; !OK stops httpd, with a message
+ * naming the fix. */
+int notify_dbd_check_config(server_rec *s);
 int notify_dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
 /* One use of a connection (the baton of notify_env): a request's, or the

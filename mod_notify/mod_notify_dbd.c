@@ -18,6 +18,49 @@ const notify_statement *notify_dbd_statements(const char *driver)
                : notify_process.statements_other;
 }
 
+/* The server's name and where it was defined, for a start-up message. */
+static const char *server_where(server_rec *s)
+{
+    if (!s->is_virtual) {
+        return "the main server";
+    }
+    return apr_psprintf(s->process->pconf, "the virtual host at %s:%u",
+                        s->defn_name ? s->defn_name : "?",
+                        s->defn_line_number);
+}
+
+int notify_dbd_check_config(server_rec *s)
+{
+    server_rec *sp;
+    int refused = 0;
+
+    for (sp = s; sp; sp = sp->next) {
+        notify_srv_conf *sc =
+            ap_get_module_config(sp->module_config, &notify_module);
+
+        if (!sc->uses_module) {
+            continue;
+        }
+        if (!ap_find_linked_module("mod_dbd.c")) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, NULL,
+                         "mod_notify: a notify handler is set but mod_dbd is "
+                         "not loaded: load it before mod_notify (LoadModule "
+                         "dbd_module modules/mod_dbd.so; on Debian: a2enmod "
+                         "dbd)");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (!sc->dbd_driver) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, NULL,
+                         "mod_notify: a notify handler is set in %s but no "
+                         "DBDriver applies to it: add DBDriver (sqlite3 or "
+                         "pgsql) and DBDParams to it or to the main server",
+                         server_where(sp));
+            refused = 1;
+        }
+    }
+    return refused ? HTTP_INTERNAL_SERVER_ERROR : OK;
+}
+
 int notify_dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) * prepare;
@@ -40,10 +83,8 @@ int notify_dbd_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
             continue;
         }
         if (!prepare || !notify_process.dbd_open) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, sp,
-                         "mod_dbd is not loaded: every request will fail "
-                         "until it is (LoadModule dbd_module)");
-            return OK;
+            /* notify_dbd_check_config refused this already. */
+            return HTTP_INTERNAL_SERVER_ERROR;
         }
         /* Virtual hosts without DBD directives share the main server's
          * mod_dbd configuration: registering again there would only make
