@@ -1,7 +1,8 @@
 # mod_notify: build, run and test.
 #
 #   make              build mod_notify/.libs/mod_notify.so with apxs
-#   make install      install it with apxs -i
+#   make install      install it with apxs -i (and, on Debian, notify.load
+#                     and notify.conf in mods-available)
 #   make deps         install the Debian packages needed (or say how)
 #   make run          serve on 127.0.0.1:$(PORT) in the foreground (PORT=8080)
 #   make test         C unit tests, a brief fuzz run, the Apache::Test suite
@@ -75,8 +76,21 @@ $(MODULE): $(SOURCES) $(HEADERS) Makefile $(FLAGS_STAMP)
 $(FLAGS_STAMP): FORCE
 	@echo '$(APXS_FLAGS)' | cmp -s - $@ || echo '$(APXS_FLAGS)' >$@
 
+# On Debian, notify.load and notify.conf go to mods-available too, for
+# `a2enmod notify` (a notify.conf already there is kept: it is the admin's).
+MODS_AVAILABLE ?= /etc/apache2/mods-available
+
 install: $(MODULE)
 	$(APXS) -i -n notify mod_notify/mod_notify.la
+	@if [ -d "$(DESTDIR)$(MODS_AVAILABLE)" ]; then \
+	    install -m 644 build/apache2/notify.load "$(DESTDIR)$(MODS_AVAILABLE)/notify.load"; \
+	    if [ -e "$(DESTDIR)$(MODS_AVAILABLE)/notify.conf" ]; then \
+	        echo "kept $(DESTDIR)$(MODS_AVAILABLE)/notify.conf (build/apache2/notify.conf is the new one)"; \
+	    else \
+	        install -m 644 build/apache2/notify.conf "$(DESTDIR)$(MODS_AVAILABLE)/notify.conf"; \
+	    fi; \
+	    echo "installed notify.load and notify.conf in $(DESTDIR)$(MODS_AVAILABLE): a2enmod notify"; \
+	fi
 
 deps:
 	@build/scripts/deps.sh
