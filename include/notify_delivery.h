@@ -8,6 +8,10 @@
 #include "notify_provider.h"
 #include "notify_store.h"
 
+/* Every provider, by place (a stable order: the metrics count by it). */
+apr_size_t notify_delivery_provider_count(void);
+const notify_provider *notify_delivery_provider_at(apr_size_t i);
+
 /* The provider that must deliver v under s, or NULL: its type has no
  * provider, none is configured (stored unsent), or processed is 1 (stored
  * as given). */

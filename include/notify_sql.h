@@ -35,6 +35,7 @@
 #define SQL_EVENT_INSERT "notify_event_insert"
 #define SQL_EVENT_INSERT_ONCE "notify_event_insert_once"
 #define SQL_EVENT_STATUS "notify_event_status"
+#define SQL_OUTBOX_STATS "notify_outbox_stats"
 
 /* The statements for a driver (apr_dbd_name: "sqlite3", "pgsql", ...),
  * ending with {NULL, NULL}; built in p. */

@@ -9,6 +9,7 @@
 #include <apr_tables.h>
 
 #include "notify_db.h"
+#include "notify_metrics.h"
 #include "notify_params.h"
 #include "notify_types.h"
 
@@ -130,6 +131,10 @@ apr_status_t notify_store_outbox_claim(notify_db *db, apr_pool_t *p,
  * belongs with could not be made. */
 apr_status_t notify_store_idem_keep(notify_db *db, apr_pool_t *p,
                                     const notify_idem_answer *answer);
+
+/* The outbox figures (pending, sending, failed, oldest pending) at now. */
+apr_status_t notify_store_outbox_stats(notify_db *db, apr_pool_t *p,
+                                       apr_time_t now, notify_outbox_stats *o);
 
 /* A stored notification, for an attempt: *found 0 when there is none. */
 apr_status_t notify_store_load(notify_db *db, apr_pool_t *p, apr_int64_t id,

@@ -6,6 +6,7 @@
 #include "notify_datetime.h"
 #include "notify_delivery.h"
 #include "notify_mandrill.h"
+#include "notify_metrics.h"
 #include "notify_outbox.h"
 #include "notify_twilio.h"
 
@@ -14,6 +15,16 @@ static const notify_provider *const providers[] = {
     &notify_mandrill_provider,
     &notify_twilio_provider,
 };
+
+apr_size_t notify_delivery_provider_count(void)
+{
+    return sizeof(providers) / sizeof(providers[0]);
+}
+
+const notify_provider *notify_delivery_provider_at(apr_size_t i)
+{
+    return i < notify_delivery_provider_count() ? providers[i] : NULL;
+}
 
 const notify_provider *notify_delivery_provider(const notify_values *v,
                                                 const notify_settings *s)
@@ -56,6 +67,7 @@ void notify_delivery_attempt(apr_pool_t *p, const notify_provider *prov,
     if (out->verdict != NOTIFY_ATTEMPT_ACCEPTED && !out->reason) {
         out->reason = "the provider accepted no recipient";
     }
+    notify_metrics_attempt(prov, out->verdict, out->latency);
 }
 
 void notify_delivery_dev_notification(apr_pool_t *p, const char *key,

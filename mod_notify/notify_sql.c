@@ -189,6 +189,11 @@ const notify_statement *notify_sql_statements(apr_pool_t *p, const char *driver)
          "UPDATE notification_deliveries SET status = %s, "
          "updated_at = " SQL_TIME " WHERE id = " SQL_ID,
          1},
+        /* SPEC 14: the outbox figures of notify-status. */
+        {SQL_OUTBOX_STATS,
+         "SELECT state, COUNT(*), MIN(created_at) FROM notification_outbox "
+         "WHERE state IN ('pending', 'sending', 'failed') GROUP BY state",
+         1},
         {NULL, NULL, 0}};
 
     return apr_pmemdup(p, table, sizeof(table));

@@ -365,6 +365,35 @@ static apr_status_t load_row(void *baton, notify_db *db, apr_dbd_row_t *row)
     return APR_SUCCESS;
 }
 
+typedef struct {
+    notify_outbox_stats *o;
+    apr_time_t now;
+} stats_baton;
+
+static apr_status_t stats_row(void *baton, notify_db *db, apr_dbd_row_t *row)
+{
+    stats_baton *b = baton;
+    apr_int64_t n = 0;
+
+    notify_db_col_int(db, row, 1, &n);
+    notify_outbox_stats_add(b->o, notify_db_col(db, row, 0), n,
+                            notify_db_col(db, row, 2), b->now);
+    return APR_SUCCESS;
+}
+
+apr_status_t notify_store_outbox_stats(notify_db *db, apr_pool_t *p,
+                                       apr_time_t now, notify_outbox_stats *o)
+{
+    stats_baton b = {o, now};
+    apr_status_t rv;
+
+    memset(o, 0, sizeof(*o));
+    o->oldest_pending_age = -1;
+    rv = notify_db_select(db, p, SQL_OUTBOX_STATS, 0, NULL, stats_row, &b);
+    o->read = rv == APR_SUCCESS;
+    return rv;
+}
+
 apr_status_t notify_store_load(notify_db *db, apr_pool_t *p, apr_int64_t id,
                                notify_values *v, notify_row *row,
                                notify_principal *who, int *found)
