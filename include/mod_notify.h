@@ -164,6 +164,12 @@ int notify_send_answer(request_rec *r, const notify_answer *a);
 /* mod_notify_webhook.c: notify-mandrill-webhook, notify-twilio-callback. */
 int notify_webhook_handler(request_rec *r);
 
+/* mod_notify_status.c: SetHandler notify-status, the counters' shared
+ * memory (post_config) and the lines of server-status. */
+int notify_status_post_config(server_rec *s);
+int notify_status_handler(request_rec *r);
+void notify_status_register(void);
+
 /* mod_notify_errors.c: JSON in place of httpd's own error pages inside
  * the API. */
 void notify_errors_register(void);

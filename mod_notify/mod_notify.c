@@ -47,6 +47,7 @@ static int notify_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     (void)plog;
     ap_add_version_component(pconf, "mod_notify/" NOTIFY_VERSION);
+    notify_status_post_config(s);
     rv = notify_dbd_post_config(pconf, ptemp, s);
     return rv == OK ? notify_worker_post_config(pconf, ptemp, s) : rv;
 }
@@ -90,7 +91,9 @@ static void notify_register_hooks(apr_pool_t *p)
     ap_hook_child_init(notify_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(notify_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(notify_webhook_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(notify_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     notify_errors_register();
+    notify_status_register();
 }
 
 AP_DECLARE_MODULE(notify) = {STANDARD20_MODULE_STUFF,    notify_create_dir_conf,

@@ -10,6 +10,7 @@
 #include <util_filter.h>
 
 #include "mod_notify.h"
+#include "notify_metrics.h"
 #include "notify_params.h"
 #include "notify_render.h"
 
@@ -103,6 +104,7 @@ static void insert_error_filter(request_rec *r)
     if (st == NOTIFY_STATUS_COUNT) {
         return;
     }
+    notify_metrics_request(st);
     r->status = notify_status(st)->http;
     r->status_line = NULL;
     apr_table_unset(r->headers_out, "Content-Length");

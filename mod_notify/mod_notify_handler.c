@@ -11,6 +11,7 @@
 
 #include "mod_notify.h"
 #include "notify_create.h"
+#include "notify_metrics.h"
 #include "notify_utf8.h"
 
 APLOG_USE_MODULE(notify);
@@ -19,6 +20,7 @@ APLOG_USE_MODULE(notify);
 
 int notify_send_answer(request_rec *r, const notify_answer *a)
 {
+    notify_metrics_request(a->replayed ? NOTIFY_STATUS_COUNT : a->status);
     r->status = a->http;
     if (a->replayed) {
         apr_table_setn(r->headers_out, "Idempotent-Replayed", "true");
