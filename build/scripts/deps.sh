@@ -16,6 +16,8 @@ packages=(
     # tests: check (C), Apache::Test (in libapache2-mod-perl2) and its helpers
     check libapache2-mod-perl2 libdbi-perl libdbd-sqlite3-perl libjson-perl
     libwww-perl
+    # every answer of the suite checked against build/openapi.yaml
+    libjson-validator-perl libyaml-libyaml-perl
     # tests against a real PostgreSQL
     postgresql libdbd-pg-perl
     # make fuzz (libFuzzer comes with clang's runtime libraries); the

@@ -265,6 +265,29 @@ sub _unexpected_log_lines {
     return @bad;
 }
 
+# Every answer this process receives is checked against build/openapi.yaml
+# (t/lib/NotifyOpenAPI.pm); the END block below fails the file on any
+# problem.
+my @OPENAPI_PROBLEMS;
+
+sub check_answer {
+    my ($method, $path, $res) = @_;
+    return unless $$ == $LOG_PID;
+    require NotifyOpenAPI;
+    push @OPENAPI_PROBLEMS, NotifyOpenAPI::problems($method, $path, $res);
+    return;
+}
+
+END {
+    if (@OPENAPI_PROBLEMS && $$ == $LOG_PID) {
+        local $?;
+        require Test::More;
+        Test::More::ok(0, "$LOG_FILE: every answer matches build/openapi.yaml");
+        my %seen;
+        Test::More::diag("OpenAPI: $_") for grep { !$seen{$_}++ } @OPENAPI_PROBLEMS;
+    }
+}
+
 END {
     if (defined $LOG_START && $$ == $LOG_PID && -e error_log_path()) {
         local $?;
@@ -324,6 +347,7 @@ sub request {
     $req->header('X-Notify-Test' => $id);
     $UA ||= Apache::TestRequest->new;
     my $res = $UA->simple_request($req);
+    check_answer($method, $path, $res);
     # (not LWP's own 500s, nor a stored answer replayed for an
     # Idempotency-Key: its cause was logged when it was first given)
     push @FIVE_HUNDREDS, "$id ($method $path)"
@@ -520,8 +544,9 @@ sub raw_request {
         $raw .= $buf;
     }
     close $sock;
-    my $res = parse_raw_response($raw);
-    return $res // HTTP::Response->new(599, 'no answer', [], $raw);
+    my $res = parse_raw_response($raw) // HTTP::Response->new(599, 'no answer', [], $raw);
+    check_answer($1, $2, $res) if $req =~ /\A(\S+) (\S+) HTTP/;
+    return $res;
 }
 
 # The host:port of the main server or of a vhost, for a Host header.
@@ -590,6 +615,7 @@ sub request {
             croak 'unexpected bytes after the answer' if length $rest;
             $self->{open} = 0
                 if lc($res->header('Connection') // '') eq 'close';
+            NotifyTest::check_answer($method, $path, $res);
             return $res;
         }
         my $n = sysread $self->{sock}, my $buf, 65536;
