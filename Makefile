@@ -15,6 +15,8 @@
 #                     SOAK=300: a soak run of that many seconds instead)
 #   make profile      callgrind over creates on both databases (PROFILE_N=500)
 #   make unit         C unit tests only
+#   make deb          the Debian package libapache2-mod-notify, in
+#                     build/deb-out/ (version: include/notify_version.h)
 #   make clean
 
 APXS       ?= apxs
@@ -61,7 +63,7 @@ FUZZ_SECONDS ?= 10
 BENCH_ARGS  = $(foreach v,$(BENCH_VARS),$(if $(value $(v)),$(v)="$(value $(v))"))
 
 .PHONY: all install deps run test test-suite unit fuzz bench bench-run \
-	profile profile-run clean FORCE
+	profile profile-run deb clean FORCE
 
 all: $(MODULE)
 
@@ -132,6 +134,12 @@ profile:
 
 profile-run: all
 	@$(BENCH_ARGS) HTTPD=$(HTTPD) MODE=profile build/bench/bench.sh
+
+# The Debian package, built with dpkg-buildpackage in a temporary copy of
+# the tree (build/debian becomes debian/ there); the .deb lands in
+# build/deb-out/.
+deb:
+	@build/scripts/deb.sh
 
 # Runs every part even when one fails, so one run reports all; fails when
 # any did.
