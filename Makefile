@@ -17,6 +17,9 @@
 #   make unit         C unit tests only
 #   make deb          the Debian package libapache2-mod-notify, in
 #                     build/deb-out/ (version: include/notify_version.h)
+#   make deb-check    as root: install that package, a2enmod notify,
+#                     configtest, a2dismod, purge (build/scripts/deb-check.sh;
+#                     DEB=path/to/file.deb checks that one instead of building)
 #   make clean
 
 APXS       ?= apxs
@@ -63,7 +66,7 @@ FUZZ_SECONDS ?= 10
 BENCH_ARGS  = $(foreach v,$(BENCH_VARS),$(if $(value $(v)),$(v)="$(value $(v))"))
 
 .PHONY: all install deps run test test-suite unit fuzz bench bench-run \
-	profile profile-run deb clean FORCE
+	profile profile-run deb deb-check clean FORCE
 
 all: $(MODULE)
 
@@ -140,6 +143,14 @@ profile-run: all
 # build/deb-out/.
 deb:
 	@build/scripts/deb.sh
+
+# Installs the package, enables it, checks httpd's configuration, and
+# removes it again, leaving the machine as it was (root only).
+deb-check:
+	@if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "make deb-check installs a package: run it as root" >&2; exit 1; \
+	fi
+	@build/scripts/deb-check.sh $(DEB)
 
 # Runs every part even when one fails, so one run reports all; fails when
 # any did.
