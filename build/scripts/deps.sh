@@ -25,6 +25,8 @@ packages=(
     clang libclang-rt-dev
     # as-user.sh: runuser and useradd
     util-linux passwd
+    # make deb: dpkg-buildpackage, dh (dh_apache2 is in apache2-dev), lintian
+    dpkg-dev debhelper fakeroot lintian
 )
 if [[ ${1:-} == bench ]]; then
     # the load generator, callgrind, and procps (ps) for memory readings
