@@ -65,8 +65,10 @@ else
     shopt -u nullglob
     [[ ${#debs[@]} -gt 0 ]] || fail "make deb left no build/deb-out/${pkg}_*_$arch.deb"
     # the newest, when several versions are there
-    # shellcheck disable=SC2012
-    deb=$(ls -t "${debs[@]}" | head -n 1)
+    deb=${debs[0]}
+    for d in "${debs[@]}"; do
+        if [[ $d -nt $deb ]]; then deb=$d; fi
+    done
 fi
 deb=$(realpath "$deb")
 [[ $(dpkg-deb -f "$deb" Package) == "$pkg" ]] || fail "$deb is not a $pkg package"
@@ -143,8 +145,9 @@ for f in "$so" "$etc/mods-available/notify.load" "$etc/mods-available/notify.con
          "${schemas[@]/#/$sharedir/schema/}"; do
     [[ -f $f ]] || fail "$f not installed"
 done
-nm -D --defined-only "$so" 2>/dev/null | grep -qw notify_module \
-    || fail "$so does not export notify_module"
+# (nm's output kept whole: grep -q ending a pipe early fails it under pipefail)
+symbols=$(nm -D --defined-only "$so" 2>&1) || fail "nm -D $so: $symbols"
+grep -qw notify_module <<<"$symbols" || fail "$so does not export notify_module"
 grep -q "^LoadModule notify_module $so\$" "$etc/mods-available/notify.load" \
     || fail "$etc/mods-available/notify.load does not load $so"
 grep -q '^# Depends: dbd' "$etc/mods-available/notify.load" \
