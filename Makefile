@@ -6,7 +6,8 @@
 #   make deps         install the Debian packages needed (or say how)
 #   make run          serve on 127.0.0.1:$(PORT) in the foreground (PORT=8080)
 #   make test         C unit tests, a brief fuzz run, the Apache::Test suite
-#                     (as notifytest if root); SANITIZE=1: every pass
+#                     (as notifytest if root), and as root the package
+#                     round trip (make deb-check); SANITIZE=1: every pass
 #                     against the module built with ASan and UBSan
 #   make fuzz         libFuzzer targets in t/fuzz/ (FUZZ_SECONDS=10 each,
 #                     FUZZ_TARGETS="fuzz_json ...", FUZZ_JOBS=1)
@@ -114,8 +115,20 @@ unit: $(UNIT_RUNNER)
 
 # As root: copies the tree for an unprivileged user (Apache::Test refuses
 # root) and runs test-suite there.
+# As root (CI), the Debian package's round trip too (deb-check), after
+# the suite; both run, and either failing fails the target.
 test: deps
-	@build/scripts/as-user.sh test-suite $(TEST_ARGS)
+	@rc=0; build/scripts/as-user.sh test-suite $(TEST_ARGS) || rc=$$?; \
+	if [ "$$(id -u)" -eq 0 ]; then \
+	    if build/scripts/deb-check.sh; then \
+	        echo "Debian package round trip: passed"; \
+	    else \
+	        echo "Debian package round trip: FAILED"; rc=1; \
+	    fi; \
+	else \
+	    echo "Debian package round trip: not run (it needs root: make deb-check)"; \
+	fi; \
+	exit $$rc
 
 # The libFuzzer targets (build/scripts/fuzz.sh); instrumented objects and
 # the scratch corpus go to t/fuzz/build/.

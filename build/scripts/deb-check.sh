@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: deb-check.sh [path/to/libapache2-mod-notify_VERSION_ARCH.deb]
 # `make deb-check`, as root: the Debian package's round trip. Builds it with
-# `make deb` unless a .deb is given, installs it (apt-get, so dependencies
+# `make deb` unless a .deb is given, runs lintian on it (errors fail),
+# installs it (apt-get, so dependencies
 # resolve), checks its files, `a2enmod notify` (which must enable dbd too),
 # `apache2ctl configtest` and `apache2ctl -M`, then `a2dismod notify`,
 # purges the package and checks its files are gone.
@@ -74,6 +75,9 @@ deb=$(realpath "$deb")
 [[ $(dpkg-deb -f "$deb" Package) == "$pkg" ]] || fail "$deb is not a $pkg package"
 version=$(dpkg-deb -f "$deb" Version)
 echo "checking $deb ($pkg $version)"
+
+step "lintian"
+lintian --fail-on error "$deb" || fail "lintian found errors in $deb"
 
 # --- what to restore -------------------------------------------------------
 dbd_before=no
