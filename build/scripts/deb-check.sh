@@ -2,17 +2,20 @@
 # Usage: deb-check.sh [path/to/libapache2-mod-notify_VERSION_ARCH.deb]
 # `make deb-check`, as root: the Debian package's round trip. Builds it with
 # `make deb` unless a .deb is given, runs lintian on it (errors fail),
-# installs it (apt-get, so dependencies
-# resolve), checks its files, `a2enmod notify` (which must enable dbd too),
-# `apache2ctl configtest` and `apache2ctl -M`, then `a2dismod notify`,
-# purges the package and checks its files are gone.
+# installs it (apt-get, so dependencies resolve), checks its files,
+# `a2enmod notify` (which must enable dbd too), `apache2ctl configtest` and
+# `apache2ctl -M`; then, as README shows, a private httpd of its own (own
+# port, pid file and logs) with the enabled modules, a database from the
+# packaged schema, the create route and notify-status: one create answers
+# action-successful, is stored, and is counted by notify-status. Then
+# `a2dismod notify`, purges the package and checks its files are gone.
 #
-# It never starts, restarts or reloads the apache2 service (configtest and
-# -M only read the configuration). It refuses to run when the package, or
-# a mod_notify installed another way (make install), is already there, and
-# it leaves the machine as it found it, also when a step fails: the
-# package purged, notify disabled, dbd enabled only if it was, a2enmod's
-# state markers (/var/lib/apache2/module) for notify and dbd as they were.
+# It never starts, restarts or reloads the apache2 service. It refuses to
+# run when the package, or a mod_notify installed another way (make
+# install), is already there, and it leaves the machine as it found it,
+# also when a step fails: the private httpd stopped, the package purged,
+# notify disabled, dbd enabled only if it was, a2enmod's state markers
+# (/var/lib/apache2/module) for notify and dbd as they were.
 # Any failure ends with a "FAIL: ..." line and a non-zero exit status.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -94,6 +97,9 @@ installed=no
 # Undoes whatever of the install is still there; run on every exit.
 cleanup() {
     local m new
+    if [[ -n ${endpoint:-} && -d ${endpoint:-/nonexistent} ]]; then
+        stop_endpoint
+    fi
     if [[ $installed == yes ]]; then
         if [[ -e $etc/mods-enabled/notify.load ]]; then
             a2dismod -q -f notify >/dev/null
@@ -176,6 +182,84 @@ for m in notify_module dbd_module; do
     grep -qw "$m" <<<"$out" || { echo "$out" >&2; fail "apache2ctl -M does not list $m"; }
     grep -w "$m" <<<"$out"
 done
+
+step "a working, monitored endpoint from the package (as README shows)"
+# A private httpd (its own port, pid file and logs; the machine's apache2
+# service is not touched) with the modules a2enmod enabled, a database
+# made from the packaged schema, the create route and notify-status.
+endpoint=$(mktemp -d /tmp/notify-deb-check.XXXXXX)
+chmod 755 "$endpoint"
+endpoint_pid=
+stop_endpoint() {
+    if [[ -n $endpoint_pid ]] && kill -0 "$endpoint_pid" 2>/dev/null; then
+        /usr/sbin/apache2 -f "$endpoint/httpd.conf" -k stop >/dev/null 2>&1 || kill "$endpoint_pid"
+        for _ in $(seq 1 50); do kill -0 "$endpoint_pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    endpoint_pid=
+    rm -rf "$endpoint"
+}
+sqlite3 "$endpoint/notify.db" <"$sharedir/schema/sqlite.sql" >/dev/null || fail "the packaged sqlite.sql did not load"
+token=deb-check-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+sqlite3 "$endpoint/notify.db" "INSERT INTO api_applications (name, token_sha256, active, created_at)
+    VALUES ('deb-check', '$(printf %s "$token" | sha256sum | cut -d' ' -f1)', 1, '2026-01-01T00:00:00Z')"
+chown -R www-data: "$endpoint"
+port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1", LocalPort => 0)->sockport')
+mpm_load=$(ls "$etc"/mods-enabled/mpm_*.load 2>/dev/null | head -n 1)
+[[ -n $mpm_load ]] || mpm_load=$etc/mods-available/mpm_event.load
+cat >"$endpoint/httpd.conf" <<CONF
+ServerRoot /etc/apache2
+ServerName localhost
+Listen 127.0.0.1:$port
+PidFile $endpoint/httpd.pid
+DefaultRuntimeDir $endpoint
+ErrorLog $endpoint/error_log
+User www-data
+Group www-data
+Include $mpm_load
+Include $etc/mods-available/authz_core.load
+Include $etc/mods-available/authz_host.load
+Include $etc/mods-enabled/dbd.load
+Include $etc/mods-enabled/notify.load
+Include $etc/mods-enabled/notify.conf
+DBDriver  sqlite3
+DBDParams $endpoint/notify.db
+<Location /api/v1>
+    SetHandler notify-api
+</Location>
+<Location /api/v1/notifications/create>
+    SetHandler notify-create
+</Location>
+<Location /notify-status>
+    SetHandler notify-status
+    Require ip 127.0.0.1
+</Location>
+CONF
+/usr/sbin/apache2 -t -f "$endpoint/httpd.conf" || fail "the endpoint's configuration"
+/usr/sbin/apache2 -f "$endpoint/httpd.conf" -k start || fail "the endpoint's httpd did not start"
+for _ in $(seq 1 100); do [[ -s $endpoint/httpd.pid ]] && break; sleep 0.1; done
+endpoint_pid=$(cat "$endpoint/httpd.pid" 2>/dev/null || true)
+[[ -n $endpoint_pid ]] || { cat "$endpoint/error_log" >&2; fail "the endpoint's httpd wrote no pid file"; }
+answers=$(perl -MHTTP::Tiny -e '
+    my ($port, $token) = @ARGV;
+    my $ua = HTTP::Tiny->new(timeout => 30);
+    my $r;
+    for (1 .. 50) { $r = $ua->get("http://127.0.0.1:$port/notify-status"); last if $r->{status} != 599; select undef, undef, undef, 0.1 }
+    $r = $ua->post("http://127.0.0.1:$port/api/v1/notifications/create",
+        { headers => { "Content-Type" => "application/json" },
+          content => qq({"token":"$token","key":"deb-check","status":"new"}) });
+    print "create $r->{status} $r->{content}\n";
+    $r = $ua->get("http://127.0.0.1:$port/notify-status?format=prometheus");
+    print "status $r->{status}\n$r->{content}";
+' "$port" "$token")
+echo "$answers" | head -n 1
+grep -q '^create 200 .*"status":"action-successful"' <<<"$answers" \
+    || { echo "$answers" >&2; cat "$endpoint/error_log" >&2; stop_endpoint; fail "the packaged module did not create a notification"; }
+grep -q '^notify_requests_total{status="action-successful"} 1$' <<<"$answers" \
+    || { echo "$answers" >&2; stop_endpoint; fail "notify-status does not count the create"; }
+grep '^notify_requests_total{status="action-successful"}' <<<"$answers"
+rows=$(sqlite3 "$endpoint/notify.db" "SELECT count(*) FROM notifications WHERE \"key\" = 'deb-check'")
+[[ $rows == 1 ]] || { stop_endpoint; fail "the create left $rows rows"; }
+stop_endpoint
 
 step "a2dismod notify"
 a2dismod -q notify || fail "a2dismod notify"
