@@ -14,9 +14,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use File::Path ();
 use File::Spec ();
-use IO::Socket::INET ();
 use JSON ();
 use LWP::UserAgent ();
 use NotifyTest;
@@ -27,42 +25,17 @@ plan tests => 9;
 
 my $J     = JSON->new->utf8->canonical;
 my $t     = NotifyTest::t_dir();
-my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
-my $mods  = '/usr/lib/apache2/modules';
+my $httpd = NotifyTest::httpd_binary();
 my $LOG   = File::Spec->catfile($t, 'var', 'mock-mandrill.log');
 my $mock  = 'http://127.0.0.1:' . Apache::Test::vars('port') . '/mock-mandrill';
 my $KEY   = 'md-TEST-KEY-5f3a9c1e7b2d4680';
 my ($token) = NotifyTest::new_app(name => 'outbox-hosts-t');
 
-my $db = NotifyTest::is_pg()
-    ? qq{DBDriver pgsql\nDBDParams "$ENV{NOTIFY_TEST_PG}"}
-    : "DBDriver sqlite3\nDBDParams $t/var/test.db";
-
-# Starts one more host; returns its directory, port and pid file.
-my @hosts;
-sub start_host {
-    my ($name) = @_;
-    my $dir = "$t/var/$name";
-    File::Path::remove_tree($dir);
-    File::Path::make_path($dir);
-    my $port = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                     LocalPort => 0)->sockport;
-    open my $fh, '>', "$dir/httpd.conf" or die "$dir/httpd.conf: $!";
-    print {$fh} <<"CONF";
-ServerRoot $dir
-ServerName localhost
-Listen 127.0.0.1:$port
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel info
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule notify_module $t/../mod_notify/.libs/mod_notify.so
+# Two more hosts, each with its own worker (stopped when the test ends).
+my @hosts = map { NotifyTest::start_host($_, conf => <<"CONF") } qw(outbox-host-1 outbox-host-2);
 StartServers 2
 ThreadsPerChild 16
 MaxRequestWorkers 64
-$db
 NotifyDeliveryInterval 1
 NotifyDeliveryBackoff 1 1
 NotifyMandrillKey $KEY
@@ -77,22 +50,6 @@ NotifyDeliveryMode queued
     NotifyMandrillTimeout 10
 </Location>
 CONF
-    close $fh;
-    system($httpd, '-f', "$dir/httpd.conf", '-k', 'start') == 0
-        or die "host $name did not start";
-    for (1 .. 50) {
-        last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-        Time::HiRes::sleep(0.1);
-    }
-    push @hosts, { dir => $dir, port => $port };
-    return $hosts[-1];
-}
-END {
-    system($httpd, '-f', "$_->{dir}/httpd.conf", '-k', 'stop')
-        for grep { -e "$_->{dir}/httpd.pid" } @hosts;
-}
-start_host('outbox-host-1');
-start_host('outbox-host-2');
 
 sub create {
     my ($ua, $host, $route, $tag) = @_;

@@ -13,7 +13,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use File::Path ();
-use IO::Socket::INET ();
 use JSON ();
 use LWP::UserAgent ();
 use NotifyTest;
@@ -32,32 +31,11 @@ NotifyTest::log_allow(
 
 my $J     = JSON->new->utf8->canonical;
 my $t     = NotifyTest::t_dir();
-my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
-my $dir   = "$t/var/second";
-my $mods  = '/usr/lib/apache2/modules';
 my ($token) = NotifyTest::new_app(name => 'scaleout-t');
 my $PATH  = '/api/v1/notifications/create';
 
-# ---- the second host
-File::Path::remove_tree($dir);
-File::Path::make_path($dir);
-my $port = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                 LocalPort => 0)->sockport;
-my $db = NotifyTest::is_pg()
-    ? qq{DBDriver pgsql\nDBDParams "$ENV{NOTIFY_TEST_PG}"}
-    : "DBDriver sqlite3\nDBDParams $t/var/test.db";
-open my $fh, '>', "$dir/httpd.conf" or die "$dir/httpd.conf: $!";
-print {$fh} <<"CONF";
-ServerRoot $dir
-ServerName localhost
-Listen 127.0.0.1:$port
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel info
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule notify_module $t/../mod_notify/.libs/mod_notify.so
+# ---- the second host (stopped when the test ends)
+my $second = NotifyTest::start_host('second', conf => <<"CONF");
 # Threads to spare for the 32 clients: near MaxRequestWorkers the event
 # MPM closes idle keep-alive connections (AH10159).
 StartServers 2
@@ -65,7 +43,6 @@ ThreadsPerChild 32
 MaxRequestWorkers 128
 MinSpareThreads 32
 MaxSpareThreads 128
-$db
 <Location /api/v1>
     SetHandler notify-api
 </Location>
@@ -73,14 +50,7 @@ $db
     SetHandler notify-create
 </Location>
 CONF
-close $fh;
-system($httpd, '-f', "$dir/httpd.conf", '-k', 'start') == 0
-    or die "the second httpd did not start";
-END { system($httpd, '-f', "$dir/httpd.conf", '-k', 'stop') if $dir && -e "$dir/httpd.pid" }
-for (1 .. 50) {
-    last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-    Time::HiRes::sleep(0.1);
-}
+my ($dir, $port) = @$second{qw(dir port)};
 
 my @hosts = ('http://' . NotifyTest::hostport(), "http://127.0.0.1:$port");
 
