@@ -16,11 +16,14 @@
  * the writes queued for one database therefore share commits: the first
  * thread to find no leader takes what is queued (at most max) and runs it
  * all on its own connection, which is to that same database; the others
- * sleep until their write is done. APR-only. */
+ * sleep, each on a condition of its own, until their write is done: a
+ * commit wakes the writes it served and the next to lead, never every
+ * waiter. APR-only. */
 #ifndef NOTIFY_WRITER_H
 #define NOTIFY_WRITER_H
 
 #include <apr_pools.h>
+#include <apr_thread_cond.h>
 
 /* A process's writers, one per database file (by device and inode). */
 typedef struct notify_writers notify_writers;
@@ -48,6 +51,7 @@ struct notify_write_job {
     void *item;      /* what to write: the caller's */
     apr_status_t rv; /* set by the runner */
     int done;
+    apr_thread_cond_t *cond; /* its thread sleeps on it (set by submit) */
 };
 
 /* Runs the n jobs of batch (a list by next) on the leader's connection,
@@ -60,7 +64,7 @@ int notify_writer_grouped(const notify_writer *w);
 /* Queues job and returns once it is done: by this thread as the leader
  * (run(leader, ...)), or by another thread's leader. */
 void notify_writer_submit(notify_writer *w, notify_write_job *job,
-                          notify_batch_fn *run, void *leader);
+                          apr_pool_t *p, notify_batch_fn *run, void *leader);
 
 /* For tests: writes waiting, shared commits so far, the largest one. */
 void notify_writer_stats(notify_writer *w, int *waiting, int *shared,

@@ -524,7 +524,7 @@ apr_status_t notify_db_transaction(notify_db *db, apr_pool_t *p,
     }
     memset(&job, 0, sizeof(job));
     job.item = &item;
-    notify_writer_submit(db->writer, &job, run_batch, &leader);
+    notify_writer_submit(db->writer, &job, p, run_batch, &leader);
     if (job.rv != APR_SUCCESS) {
         db->error = item.error ? item.error : "the shared commit failed";
     }

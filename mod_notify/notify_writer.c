@@ -13,7 +13,6 @@ struct notify_writer {
     apr_file_t *lockfile;     /* every process's (NULL: could not open) */
     /* shared commits */
     apr_thread_mutex_t *queue_mutex;
-    apr_thread_cond_t *cond;
     notify_write_job *head, **tail;
     int max, leading, waiting, shared, largest;
 };
@@ -49,8 +48,7 @@ static notify_writer *writer_create(notify_writers *ws, const char *path,
     if (apr_thread_mutex_create(&w->turn, APR_THREAD_MUTEX_DEFAULT, ws->pool) !=
             APR_SUCCESS ||
         apr_thread_mutex_create(&w->queue_mutex, APR_THREAD_MUTEX_DEFAULT,
-                                ws->pool) != APR_SUCCESS ||
-        apr_thread_cond_create(&w->cond, ws->pool) != APR_SUCCESS) {
+                                ws->pool) != APR_SUCCESS) {
         return NULL;
     }
     w->tail = &w->head;
@@ -125,15 +123,41 @@ int notify_writer_grouped(const notify_writer *w)
     return w->max > 1;
 }
 
-void notify_writer_submit(notify_writer *w, notify_write_job *job,
-                          notify_batch_fn *run, void *leader)
+/* Wakes the threads of a finished batch (each sleeps on its own
+ * condition, so a commit wakes only those it served, never every waiter),
+ * and the thread of the next queued write, to lead. Under queue_mutex. */
+static void wake_batch(notify_writer *w, notify_write_job *batch,
+                       const notify_write_job *self)
 {
-    notify_write_job *batch, *last, *j;
+    notify_write_job *j, *next;
+
+    for (j = batch; j; j = next) {
+        next = j->next; /* j may be gone once it runs again */
+        j->done = 1;
+        if (j != self) {
+            apr_thread_cond_signal(j->cond);
+        }
+    }
+    if (w->head && w->head != self) {
+        apr_thread_cond_signal(w->head->cond);
+    }
+}
+
+void notify_writer_submit(notify_writer *w, notify_write_job *job,
+                          apr_pool_t *p, notify_batch_fn *run, void *leader)
+{
+    notify_write_job *batch, *last;
     int n;
 
     job->next = NULL;
     job->done = 0;
+    job->cond = NULL;
     if (!notify_writer_grouped(w)) {
+        run(leader, job, 1);
+        return;
+    }
+    if (apr_thread_cond_create(&job->cond, p) != APR_SUCCESS) {
+        /* No condition to sleep on: a transaction of its own, in turn. */
         run(leader, job, 1);
         return;
     }
@@ -143,7 +167,7 @@ void notify_writer_submit(notify_writer *w, notify_write_job *job,
     w->waiting++;
     while (!job->done) {
         if (w->leading) {
-            apr_thread_cond_wait(w->cond, w->queue_mutex);
+            apr_thread_cond_wait(job->cond, w->queue_mutex);
             continue;
         }
         /* Lead: the first max queued jobs (this one among them unless
@@ -170,11 +194,8 @@ void notify_writer_submit(notify_writer *w, notify_write_job *job,
         if (n > w->largest) {
             w->largest = n;
         }
-        for (j = batch; j; j = j->next) {
-            j->done = 1;
-        }
         w->leading = 0;
-        apr_thread_cond_broadcast(w->cond);
+        wake_batch(w, batch, job);
     }
     apr_thread_mutex_unlock(w->queue_mutex);
 }

@@ -180,6 +180,83 @@ START_TEST(bad_write_fails_alone)
 }
 END_TEST
 
+/* Commits of at most two writes, straight on the writer: the first
+ * write's leader holds its commit until three more are queued, then
+ * returns and submits nothing more. Only the hand-over of the lead to the
+ * next queued write (no broadcast wakes it) gets those three done: 2 in
+ * one commit, then 1. */
+static volatile int gate_open;
+static volatile int runs, ran, entered;
+
+static void gated_run(void *leader, notify_write_job *batch, int n)
+{
+    notify_write_job *j;
+
+    (void)leader;
+    __sync_fetch_and_add(&entered, 1);
+    while (!gate_open) {
+        apr_sleep(apr_time_from_msec(1));
+    }
+    for (j = batch; j; j = j->next) {
+        j->rv = APR_SUCCESS;
+    }
+    __sync_fetch_and_add(&runs, 1);
+    __sync_fetch_and_add(&ran, n);
+}
+
+static notify_writer *gated;
+
+static void *APR_THREAD_FUNC submit_one(apr_thread_t *t, void *baton)
+{
+    apr_pool_t *p;
+    notify_write_job job;
+
+    (void)baton;
+    apr_pool_create(&p, NULL);
+    memset(&job, 0, sizeof(job));
+    notify_writer_submit(gated, &job, p, gated_run, NULL);
+    apr_pool_destroy(p);
+    apr_thread_exit(t, job.done ? APR_SUCCESS : APR_EGENERAL);
+    return NULL;
+}
+
+START_TEST(the_lead_is_handed_over)
+{
+    notify_writers *small = notify_writers_create(pool, 2);
+    apr_thread_t *t[4];
+    apr_status_t trv;
+    const char *warning;
+    int i, tries, waiting, shared, largest;
+
+    ck_assert_ptr_nonnull(small);
+    ck_assert_int_eq(notify_writers_get(small, file_a, &gated, &warning),
+                     APR_SUCCESS);
+    gate_open = runs = ran = entered = 0;
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(apr_thread_create(&t[i], NULL, submit_one, NULL, pool),
+                         APR_SUCCESS);
+        /* the first leads (held at the gate, alone); the others queue */
+        for (tries = 0; tries < 10000 && (!entered || waiting_of(gated) < i);
+             tries++) {
+            apr_sleep(apr_time_from_msec(1));
+        }
+        ck_assert_int_eq(entered, 1);
+        ck_assert_int_eq(waiting_of(gated), i);
+    }
+    gate_open = 1;
+    for (i = 0; i < 4; i++) {
+        apr_thread_join(&trv, t[i]);
+        ck_assert_int_eq(trv, APR_SUCCESS);
+    }
+    ck_assert_int_eq(ran, 4);
+    ck_assert_int_eq(runs, 3); /* [1], [2], [1] */
+    notify_writer_stats(gated, &waiting, &shared, &largest);
+    ck_assert_int_eq(waiting, 0);
+    ck_assert_int_eq(largest, 2);
+    ck_assert_int_eq(shared, 1);
+}
+END_TEST
+
 /* One database reached by two paths is one writer: it is the file. */
 START_TEST(one_writer_per_file)
 {
@@ -262,6 +339,7 @@ Suite *writer_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, each_write_in_its_own_database);
     tcase_add_test(tc, bad_write_fails_alone);
+    tcase_add_test(tc, the_lead_is_handed_over);
     tcase_add_test(tc, one_writer_per_file);
     tcase_add_test(tc, turn_across_processes);
     suite_add_tcase(s, tc);
