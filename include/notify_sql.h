@@ -29,6 +29,7 @@
 
 #define SQL_LOAD "notify_load"
 #define SQL_OUTBOX_INSERT "notify_outbox_insert"
+#define SQL_INSERT_WITH_OUTBOX "notify_insert_with_outbox"
 #define SQL_OUTBOX_CLAIM "notify_outbox_claim"
 #define SQL_OUTBOX_DONE "notify_outbox_done"
 #define SQL_EVENT_MATCH "notify_event_match"

@@ -69,9 +69,10 @@ typedef struct {
 } notify_outbox_new;
 
 /* Stores one notification atomically; row->id is set. With an answer to
- * keep, or an outbox row, all of it is one transaction; the transaction
- * fails, writing nothing, when a claimed key is no longer there (taken
- * over). */
+ * keep, or an outbox row, all of it is one transaction (on PostgreSQL an
+ * outbox row alone goes with its notification in one statement); the
+ * transaction fails, writing nothing, when a claimed key is no longer
+ * there (taken over). */
 apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
                                  const notify_values *v, notify_row *row,
                                  const notify_principal *who,

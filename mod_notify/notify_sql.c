@@ -54,6 +54,22 @@ static const char *insert_sql(apr_pool_t *p)
         NULL);
 }
 
+/* PostgreSQL: the notification and its outbox row in one statement (a
+ * data-modifying WITH), atomic without BEGIN and COMMIT: one round trip
+ * where a transaction takes four. SQLite has no INSERT inside WITH: it
+ * never prepares this (statements after an upgrade are prepared on first
+ * use), and runs the two INSERTs in one transaction. */
+static const char *insert_with_outbox_sql(apr_pool_t *p)
+{
+    return apr_pstrcat(
+        p, "WITH n AS (", insert_sql(p),
+        ") INSERT INTO notification_outbox (notification_id, channel, state, "
+        "attempts, next_attempt_at, locked_until, created_at, updated_at, "
+        "route) SELECT id, %s, %s, " SQL_INT ", " SQL_TIME ", " SQL_TIME
+        ", " SQL_TIME ", " SQL_TIME ", %s FROM n RETURNING notification_id, id",
+        NULL);
+}
+
 /* The claim: a single statement only one claimant can win. PostgreSQL
  * locks the rows it takes and skips those another host is taking; SQLite
  * runs it in the database's write turn (one writer). */
@@ -155,6 +171,7 @@ const notify_statement *notify_sql_statements(apr_pool_t *p, const char *driver)
          "route) VALUES (" SQL_ID ", %s, %s, " SQL_INT ", " SQL_TIME
          ", " SQL_TIME ", " SQL_TIME ", " SQL_TIME ", %s) RETURNING id",
          1},
+        {SQL_INSERT_WITH_OUTBOX, insert_with_outbox_sql(p), 1},
         {SQL_OUTBOX_CLAIM, claim_sql(driver), 1},
         /* Only the attempt that claimed it ends it: a row taken again
          * after its lock expired belongs to the newer attempt. */

@@ -83,13 +83,12 @@ apr_status_t notify_store_find_route(notify_db *db, apr_pool_t *p,
     return notify_db_select(db, p, SQL_ROUTE, 1, args, route_row, rt);
 }
 
-/* INSERT ... RETURNING id: inside a transaction, or (txn 0) alone. */
-static apr_status_t insert(notify_db *db, apr_pool_t *p, const notify_values *v,
-                           notify_row *row, const notify_principal *who,
-                           int txn)
+/* The notification's columns as bound by SQL_INSERT (args: room for
+ * NOTIFY_P_COUNT + 4); returns how many. */
+static int insert_args(apr_pool_t *p, const notify_values *v,
+                       const notify_row *row, const notify_principal *who,
+                       const char **args)
 {
-    const char *args[NOTIFY_P_COUNT + 4];
-    apr_status_t rv;
     int i, n = 0;
 
     for (i = 0; i < NOTIFY_P_COUNT; i++) {
@@ -101,6 +100,18 @@ static apr_status_t insert(notify_db *db, apr_pool_t *p, const notify_values *v,
     args[n++] = row->updated_at;
     args[n++] = notify_db_id_arg(p, who->app_id);
     args[n++] = notify_db_id_arg(p, who->session_id);
+    return n;
+}
+
+/* INSERT ... RETURNING id: inside a transaction, or (txn 0) alone. */
+static apr_status_t insert(notify_db *db, apr_pool_t *p, const notify_values *v,
+                           notify_row *row, const notify_principal *who,
+                           int txn)
+{
+    const char *args[NOTIFY_P_COUNT + 4];
+    apr_status_t rv;
+    int n = insert_args(p, v, row, who, args);
+
     row->id = 0;
     rv = txn ? notify_db_query(db, p, SQL_INSERT, n, args, notify_db_id_row,
                                &row->id, NULL)
@@ -189,6 +200,48 @@ static apr_status_t create_fn(notify_db *db, apr_pool_t *p, void *baton)
     return rv == APR_SUCCESS ? record_answer(db, p, b->answer, 1) : rv;
 }
 
+static apr_status_t ids_row(void *baton, notify_db *db, apr_dbd_row_t *row)
+{
+    apr_int64_t *ids = baton;
+
+    return notify_db_col_int(db, row, 0, &ids[0]) &&
+                   notify_db_col_int(db, row, 1, &ids[1])
+               ? APR_SUCCESS
+               : APR_EGENERAL;
+}
+
+/* PostgreSQL, nothing else to keep: the notification and its outbox row
+ * in one statement, atomic on its own. */
+static apr_status_t insert_with_outbox(notify_db *db, apr_pool_t *p,
+                                       const notify_values *v, notify_row *row,
+                                       const notify_principal *who,
+                                       notify_outbox_new *ob)
+{
+    const char *args[NOTIFY_P_COUNT + 12];
+    apr_int64_t ids[2] = {0, 0};
+    apr_status_t rv;
+    int n = insert_args(p, v, row, who, args);
+
+    args[n++] = ob->channel;
+    args[n++] = ob->state;
+    args[n++] = apr_itoa(p, ob->attempts);
+    args[n++] = ob->next_attempt_at;
+    args[n++] = ob->locked_until;
+    args[n++] = row->created_at;
+    args[n++] = row->created_at;
+    args[n++] = ob->route;
+    row->id = ob->id = 0;
+    rv = notify_db_write(db, p, SQL_INSERT_WITH_OUTBOX, n, args, ids_row, ids,
+                         NULL);
+    if (rv == APR_SUCCESS && (ids[0] <= 0 || ids[1] <= 0)) {
+        db->error = SQL_INSERT_WITH_OUTBOX ": no ids returned";
+        return APR_EGENERAL;
+    }
+    row->id = ids[0];
+    ob->id = ids[1];
+    return rv;
+}
+
 apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
                                  const notify_values *v, notify_row *row,
                                  const notify_principal *who,
@@ -199,8 +252,13 @@ apr_status_t notify_store_create(notify_db *db, apr_pool_t *p,
 
     /* One INSERT is a transaction of its own: BEGIN and COMMIT around it
      * would only add two round trips. */
-    if ((!answer || !answer->claim_id) && !outbox) {
-        return insert(db, p, v, row, who, 0);
+    if (!answer || !answer->claim_id) {
+        if (!outbox) {
+            return insert(db, p, v, row, who, 0);
+        }
+        if (!db->sqlite) {
+            return insert_with_outbox(db, p, v, row, who, outbox);
+        }
     }
     return notify_db_transaction(db, p, create_fn, &b);
 }

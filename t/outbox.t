@@ -9,7 +9,10 @@
 #  - queued: 200 at once with proof state queued, then sent by the worker;
 #  - a permanent failure (every recipient rejected): failed at once, a
 #    delivery-failed system-error, no second attempt;
-#  - a Mandrill that always answers 503: failed after exactly 3 attempts.
+#  - a Mandrill that always answers 503: failed after exactly 3 attempts;
+#  - the outbox row refused (a trigger): the notification is not stored
+#    either (on PostgreSQL both are one statement, on SQLite one
+#    transaction), application-crash, nothing sent.
 use strict;
 use warnings;
 use FindBin;
@@ -20,13 +23,14 @@ use JSON ();
 use NotifyTest;
 use Time::HiRes ();
 
-plan tests => 4;
+plan tests => 5;
 
 # The failed attempts these cases provoke (t/lib/NotifyTest.pm fails on
 # any other line at warn or above).
 NotifyTest::log_allow(
     qr/\[notify:error\] .*notification \d+ stored but not sent \((pending|failed)\): Mandrill (answered HTTP 503|rejected every recipient)/,
-    qr/\[notify:(warn|error)\] .*notification \d+: attempt \d failed \((pending|failed)\): Mandrill answered HTTP 503/);
+    qr/\[notify:(warn|error)\] .*notification \d+: attempt \d failed \((pending|failed)\): Mandrill answered HTTP 503/,
+    qr/\[notify:error\] .*storing the notification: notify_(insert_with_outbox|outbox_insert): (ERROR:\s+)?outbox refused/);
 
 my $J     = JSON->new->utf8->canonical;
 my $VHOST = 'notify_outbox';
@@ -153,4 +157,42 @@ subtest 'attempts exhausted: failed after exactly 3' => sub {
         'each attempt recorded with its number';
     is_deeply dev_keys_of($id), ['delivery-failed'], 'a delivery-failed system-error';
     is NotifyTest::row(notifications => $id)->{processed}, 0, 'processed 0';
+};
+
+subtest 'the outbox row refused: nothing stored' => sub {
+    my $tag = 'ob-refused-' . NotifyTest::random_hex(4);
+    my $dbh = NotifyTest::dbh();
+    if (NotifyTest::is_pg()) {
+        $dbh->do(<<'SQL');
+CREATE FUNCTION notify_test_ob_refuse() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'outbox refused';
+END $$ LANGUAGE plpgsql
+SQL
+        $dbh->do('CREATE TRIGGER notify_test_ob_refuse BEFORE INSERT ON '
+               . 'notification_outbox FOR EACH ROW EXECUTE FUNCTION '
+               . 'notify_test_ob_refuse()');
+    }
+    else {
+        $dbh->do('CREATE TRIGGER notify_test_ob_refuse BEFORE INSERT ON '
+               . "notification_outbox BEGIN SELECT RAISE(ABORT, 'outbox refused'); END");
+    }
+    my $mark = -s $LOG // 0;
+    my ($res, $b) = create(queued => $tag);
+    if (NotifyTest::is_pg()) {
+        $dbh->do('DROP TRIGGER notify_test_ob_refuse ON notification_outbox');
+        $dbh->do('DROP FUNCTION notify_test_ob_refuse()');
+    }
+    else {
+        $dbh->do('DROP TRIGGER notify_test_ob_refuse');
+    }
+    is $res->code, 500, 'HTTP 500' or diag $res->content;
+    is $b->{status}, 'application-crash', 'application-crash';
+    is NotifyTest::count('notifications', '"key" = ?', $tag), 0,
+        'the notification was not stored without its outbox row';
+    my ($again, $b2) = create(queued => $tag);
+    is $again->code, 200, 'the same create, the trigger gone: 200';
+    my $id = $b2->{data}{notification}{id} // 0;
+    is NotifyTest::count('notification_outbox', 'notification_id = ?', $id), 1,
+        'stored with its outbox row';
 };
