@@ -28,6 +28,13 @@
 # (wrk stops with up to one request in flight per connection, so
 # 2xx <= rows <= 2xx + connections).
 #
+# POOLS: the DBD pool per child, one run of everything for each (labelled
+# database/pool when more than one): "recommended" (the default) is
+# README's advice (SQLite: DBDMin = DBDKeep = DBDMax = ThreadsPerChild;
+# PostgreSQL: 16), a number N is DBDMin = DBDKeep = DBDMax = N, "default"
+# is mod_dbd's own (DBDMax 10). E.g. POOLS="recommended default" measures
+# the advice against none, in one run.
+#
 # MODE=profile: instead, httpd runs as one process (-X) under callgrind,
 # which counts the instructions executed in reading and processing each
 # request (ap_read_request, ap_process_async_request: the handler, the
@@ -55,6 +62,14 @@ conns=${CONNS:-1 16 64}
 dbs=${DBS:-sqlite pgsql}
 soak=${SOAK:-}
 soak_max_growth=${SOAK_MAX_GROWTH_KIB:-4096}
+pools=${POOLS:-recommended}
+dbd_pool=${pools%% *}
+for p in $pools; do
+    [[ $p == default || $p == recommended || $p =~ ^[1-9][0-9]*$ ]] || {
+        echo "POOLS: recommended, default or connections per child, not '$p'" >&2
+        exit 1
+    }
+done
 mode=${MODE:-bench}
 profile_n=${PROFILE_N:-500}
 profile_scenarios=${SCENARIOS:-app session email invalid}
@@ -129,8 +144,26 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The pool README recommends (build/apache2/notify.conf): SQLite, whose
+# writes of a child share commits, one connection per worker thread
+# (ThreadsPerChild in httpd.conf.in); PostgreSQL, whose server works on
+# each connection's statements, 16 per child, whatever the threads.
+pool_size() { # POOLS entry -> a number or default
+    if [[ $1 != recommended ]]; then
+        echo "$1"
+    elif [[ $driver == sqlite3 ]]; then
+        echo 96
+    else
+        echo 16
+    fi
+}
+
 fill() { # template -> $work/$2.conf
-    sed -e "s|@WORK@|$work|g" -e "s|@PORT@|$port|g" \
+    local pool="# mod_dbd's default pool" n
+    n=$(pool_size "$dbd_pool")
+    [[ $n == default ]] ||
+        pool="DBDMin  $n\nDBDKeep $n\nDBDMax  $n"
+    sed -e "s|@WORK@|$work|g" -e "s|@PORT@|$port|g" -e "s|@DBD_POOL@|$pool|g" \
         -e "s|@MOCK_PORT@|$mock_port|g" -e "s|@MODULE@|$module|g" \
         -e "s|@DB@|$db|g" -e "s|@DRIVER@|$driver|g" -e "s|@REPO@|$repo|g" \
         "$1" >"$work/$2.conf"
@@ -422,9 +455,10 @@ errors_in_log() {
 declare -A ceiling
 results=()
 
-bench_db() {
-    local dbname=$1 s c r from rss0 rss1 ratio
-    servers_up "$dbname"
+labels=()
+bench_db() { # database, label
+    local dbname=$2 s c r from rss0 rss1 ratio
+    servers_up "$1"
     start_server httpd
     rss0=$(rss)
     for s in app "${scenarios[@]}"; do
@@ -467,9 +501,13 @@ print_table() {
     local line db s c rps p50 p99 ratio answers
     echo
     echo "mod_notify benchmark: $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -n), $(nproc) cores,"
-    echo "$("$httpd" -v | head -n 1 | sed 's/Server version: //'), event MPM 2x64 threads, wrk on loopback;"
+    echo "$("$httpd" -v | head -n 1 | sed 's/Server version: //'), event MPM 2x96 threads, wrk on loopback;"
     echo "each cell: ${duration}s after ${warmup}s of warm-up. Share: req/s as a share of"
     echo "the static file's req/s at the same connection count, same run."
+    echo "DBD pool per child: $(for p in $pools; do case $p in
+        default) printf "default: mod_dbd's own (DBDMax 10); " ;;
+        recommended) printf 'recommended: SQLite DBDMin = DBDKeep = DBDMax = 96, PostgreSQL 16; ' ;;
+        *) printf '%s: DBDMin = DBDKeep = DBDMax = %s; ' "$p" "$p" ;; esac; done)"
     echo
     printf '| %-6s | %-8s | %5s | %9s | %8s | %8s | %5s | %8s |\n' \
         database scenario conns 'req/s' 'p50 ms' 'p99 ms' share answers
@@ -500,7 +538,7 @@ print_targets() {
     done
     echo
     echo "targets (reported, not enforced):"
-    for db in $dbs; do
+    for db in "${labels[@]}"; do
         share=${shares[$db.app.64]:-}
         if [[ -n $share ]]; then
             p99v=${p99s[$db.app.64]}
@@ -646,8 +684,14 @@ elif [[ -n $soak ]]; then
     done
 else
     for d in $dbs; do
-        echo "== $d =="
-        bench_db "$d" || failed=1
+        for dbd_pool in $pools; do
+            label=$d
+            # More than one pool: each run is labelled with its pool.
+            [[ $pools == "${pools%% *}" ]] || label="$d/$dbd_pool"
+            labels+=("$label")
+            echo "== $label =="
+            bench_db "$d" "$label" || failed=1
+        done
     done
     print_table
     print_targets
