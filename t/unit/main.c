@@ -17,13 +17,14 @@ Suite *worker_suite(void);
 Suite *webhook_suite(void);
 Suite *twilio_suite(void);
 Suite *metrics_suite(void);
+Suite *json_out_suite(void);
 
 typedef Suite *suite_ctor_fn(void);
 
 static suite_ctor_fn *const suites[] = {
     validate_suite, params_suite,   db_suite,     store_suite,  writer_suite,
     rules_suite,    mandrill_suite, create_suite, worker_suite, webhook_suite,
-    twilio_suite,   metrics_suite,
+    twilio_suite,   metrics_suite,  json_out_suite,
 };
 
 int main(void)
