@@ -1,4 +1,5 @@
-/* The JSON answers of SPEC section 3, built with jansson. */
+/* The JSON answers of SPEC section 3, written straight into the pool
+ * (notify_json_out.h). */
 #ifndef NOTIFY_RENDER_H
 #define NOTIFY_RENDER_H
 

@@ -1,83 +1,56 @@
+/* notify_render.h */
 #include <string.h>
 
 #include <apr_strings.h>
-#include <jansson.h>
 
+#include "notify_json_out.h"
 #include "notify_render.h"
 
-/* json_dump_callback's sink: the text grows in the pool, no malloc. */
-typedef struct {
-    apr_pool_t *p;
-    char *buf;
-    apr_size_t len, cap;
-} sink;
+/* An answer with a notification takes about 1 KiB. */
+#define ANSWER_HINT 2048
 
-static int sink_put(const char *s, size_t n, void *baton)
-{
-    sink *o = baton;
-
-    if (o->len + n + 1 > o->cap) {
-        apr_size_t cap =
-            o->cap * 2 > o->len + n + 1 ? o->cap * 2 : o->len + n + 1;
-        char *grown = apr_palloc(o->p, cap);
-        memcpy(grown, o->buf, o->len);
-        o->buf = grown;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-    return 0;
-}
-
-/* Serialises and drops root; the text lives as long as p. An answer
- * with a notification takes about 1 KiB. */
-static const char *dump(apr_pool_t *p, json_t *root, apr_size_t *len)
-{
-    sink o = {p, NULL, 0, 2048};
-    int rv;
-
-    o.buf = apr_palloc(p, o.cap);
-    rv = json_dump_callback(root, sink_put, &o, JSON_COMPACT);
-    json_decref(root);
-    if (rv != 0) {
-        *len = 0;
-        return NULL;
-    }
-    o.buf[o.len] = '\0';
-    *len = o.len;
-    return o.buf;
-}
-
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *envelope(notify_status_e st, const char *message)
+static void envelope(notify_json_out *w, notify_status_e st,
+                     const char *message)
 {
     const notify_status_info *info = notify_status(st);
-    json_t *root = json_object();
 
-    json_object_set_new_nocheck(root, "status", json_string(info->name));
-    json_object_set_new_nocheck(root, "message",
-                                json_string(message ? message : info->message));
-    return root;
+    notify_json_out_object(w);
+    notify_json_out_key(w, "status");
+    notify_json_out_string(w, info->name);
+    notify_json_out_key(w, "message");
+    notify_json_out_string(w, message ? message : info->message);
 }
 
-static json_t *error_object(const notify_error *err)
+static void error_members(notify_json_out *w, const notify_error *err)
 {
-    json_t *root = envelope(err->status, err->message);
-
+    envelope(w, err->status, err->message);
     if (err->param) {
-        json_object_set_new_nocheck(root, "param", json_string(err->param));
+        notify_json_out_key(w, "param");
+        notify_json_out_string(w, err->param);
     }
-    return root;
+}
+
+static void member(notify_json_out *w, const char *key, const char *val)
+{
+    notify_json_out_key(w, key);
+    notify_json_out_string(w, val);
+}
+
+static void member_int(notify_json_out *w, const char *key, apr_int64_t val)
+{
+    notify_json_out_key(w, key);
+    notify_json_out_int(w, val);
 }
 
 const char *notify_render_error(apr_pool_t *p, const notify_error *err,
                                 apr_size_t *len)
 {
-    return dump(p, error_object(err), len);
+    notify_json_out w;
+
+    notify_json_out_init(&w, p, 256);
+    error_members(&w, err);
+    notify_json_out_end_object(&w);
+    return notify_json_out_text(&w, len);
 }
 
 const char *notify_render_client_required(apr_pool_t *p,
@@ -85,39 +58,40 @@ const char *notify_render_client_required(apr_pool_t *p,
                                           const notify_session_view *s,
                                           apr_size_t *len)
 {
-    json_t *root = error_object(err);
-    json_t *session = json_object();
+    notify_json_out w;
 
-    json_object_set_new_nocheck(session, "token", json_string(s->token));
-    json_object_set_new_nocheck(session, "user_id", json_integer(s->user_id));
-    json_object_set_new_nocheck(session, "created_at",
-                                str_or_null(s->created_at));
-    json_object_set_new_nocheck(session, "last_used_at",
-                                str_or_null(s->last_used_at));
-    json_object_set_new_nocheck(session, "remember_me",
-                                json_integer(s->remember_me ? 1 : 0));
-    json_object_set_new_nocheck(root, "session", session);
-    return dump(p, root, len);
+    notify_json_out_init(&w, p, 512);
+    error_members(&w, err);
+    notify_json_out_key(&w, "session");
+    notify_json_out_object(&w);
+    member(&w, "token", s->token);
+    member_int(&w, "user_id", s->user_id);
+    member(&w, "created_at", s->created_at);
+    member(&w, "last_used_at", s->last_used_at);
+    member_int(&w, "remember_me", s->remember_me ? 1 : 0);
+    notify_json_out_end_object(&w);
+    notify_json_out_end_object(&w);
+    return notify_json_out_text(&w, len);
 }
 
-static json_t *field_value(const notify_param_def *d, const char *val)
+static void field_value(notify_json_out *w, const notify_param_def *d,
+                        const char *val)
 {
-    if (!val) {
-        return json_null();
+    if (val && (d->kind == NOTIFY_K_BIGINT || d->kind == NOTIFY_K_FLAG)) {
+        notify_json_out_int(w, apr_atoi64(val));
     }
-    if (d->kind == NOTIFY_K_BIGINT || d->kind == NOTIFY_K_FLAG) {
-        return json_integer(apr_atoi64(val));
+    else {
+        notify_json_out_string(w, val);
     }
-    return json_string(val);
 }
 
-static json_t *notification_object(const notify_values *v,
-                                   const notify_row *row)
+static void notification_object(notify_json_out *w, const notify_values *v,
+                                const notify_row *row)
 {
-    json_t *n = json_object();
     int i;
 
-    json_object_set_new_nocheck(n, "id", json_integer(row->id));
+    notify_json_out_object(w);
+    member_int(w, "id", row->id);
     for (i = 0; i < NOTIFY_P_COUNT; i++) {
         const notify_param_def *d = notify_param((notify_param_e)i);
         if ((d->flags & NOTIFY_F_REQUEST) ||
@@ -125,11 +99,12 @@ static json_t *notification_object(const notify_values *v,
              v->view != NOTIFY_VIEW_INTERNAL)) {
             continue;
         }
-        json_object_set_new_nocheck(n, d->name, field_value(d, v->val[i]));
+        notify_json_out_key(w, d->name);
+        field_value(w, d, v->val[i]);
     }
-    json_object_set_new_nocheck(n, "created_at", str_or_null(row->created_at));
-    json_object_set_new_nocheck(n, "updated_at", str_or_null(row->updated_at));
-    return n;
+    member(w, "created_at", row->created_at);
+    member(w, "updated_at", row->updated_at);
+    notify_json_out_end_object(w);
 }
 
 /* An email recipient is shown as "email" (SPEC section 3), a phone
@@ -140,41 +115,37 @@ static const char *recipient_key(const notify_proof *proof)
                                                                 : "email";
 }
 
-static json_t *proof_object(const notify_proof *proof)
+static void proof_object(notify_json_out *w, const notify_proof *proof)
 {
-    json_t *o, *list;
     int i;
 
     if (!proof) {
-        return json_null();
+        notify_json_out_null(w);
+        return;
     }
-    o = json_object();
-    list = json_array();
-    json_object_set_new_nocheck(o, "channel", str_or_null(proof->channel));
-    json_object_set_new_nocheck(o, "provider", str_or_null(proof->provider));
+    notify_json_out_object(w);
+    member(w, "channel", proof->channel);
+    member(w, "provider", proof->provider);
     if (proof->state) {
-        json_object_set_new_nocheck(o, "state", json_string(proof->state));
-        json_object_set_new_nocheck(o, "attempts",
-                                    json_integer(proof->attempts));
-        json_object_set_new_nocheck(o, "next_attempt_at",
-                                    str_or_null(proof->next_attempt_at));
+        member(w, "state", proof->state);
+        member_int(w, "attempts", proof->attempts);
+        member(w, "next_attempt_at", proof->next_attempt_at);
     }
+    notify_json_out_key(w, "recipients");
+    notify_json_out_array(w);
     for (i = 0; i < proof->count; i++) {
         const notify_recipient *rc = &proof->recipients[i];
-        json_t *e = json_object();
-        json_object_set_new_nocheck(e, recipient_key(proof),
-                                    str_or_null(rc->recipient));
-        json_object_set_new_nocheck(e, "type", str_or_null(rc->type));
-        json_object_set_new_nocheck(e, "status", str_or_null(rc->status));
-        json_object_set_new_nocheck(e, "provider_id",
-                                    str_or_null(rc->provider_id));
-        json_object_set_new_nocheck(e, "reject_reason",
-                                    str_or_null(rc->reject_reason));
-        json_object_set_new_nocheck(e, "error", str_or_null(rc->error));
-        json_array_append_new(list, e);
+        notify_json_out_object(w);
+        member(w, recipient_key(proof), rc->recipient);
+        member(w, "type", rc->type);
+        member(w, "status", rc->status);
+        member(w, "provider_id", rc->provider_id);
+        member(w, "reject_reason", rc->reject_reason);
+        member(w, "error", rc->error);
+        notify_json_out_end_object(w);
     }
-    json_object_set_new_nocheck(o, "recipients", list);
-    return o;
+    notify_json_out_end_array(w);
+    notify_json_out_end_object(w);
 }
 
 const char *notify_render_notification(apr_pool_t *p, notify_status_e st,
@@ -184,27 +155,36 @@ const char *notify_render_notification(apr_pool_t *p, notify_status_e st,
                                        const notify_proof *proof,
                                        apr_size_t *len)
 {
-    json_t *root = envelope(st, message);
-    json_t *data = json_object();
+    notify_json_out w;
 
-    json_object_set_new_nocheck(data, "notification",
-                                notification_object(v, row));
+    notify_json_out_init(&w, p, ANSWER_HINT);
+    envelope(&w, st, message);
+    notify_json_out_key(&w, "data");
+    notify_json_out_object(&w);
+    notify_json_out_key(&w, "notification");
+    notification_object(&w, v, row);
     if (v->view == NOTIFY_VIEW_WITH_PROOF ||
         notify_status_is_delivery_failure(st)) {
-        json_object_set_new_nocheck(data, "proof", proof_object(proof));
+        notify_json_out_key(&w, "proof");
+        proof_object(&w, proof);
     }
-    json_object_set_new_nocheck(root, "data", data);
-    return dump(p, root, len);
+    notify_json_out_end_object(&w);
+    notify_json_out_end_object(&w);
+    return notify_json_out_text(&w, len);
 }
 
 const char *notify_render_webhook(apr_pool_t *p, int events, int matched,
                                   apr_size_t *len)
 {
-    json_t *root = envelope(NOTIFY_WEBHOOK_ACCEPTED, NULL);
-    json_t *data = json_object();
+    notify_json_out w;
 
-    json_object_set_new_nocheck(data, "events", json_integer(events));
-    json_object_set_new_nocheck(data, "matched", json_integer(matched));
-    json_object_set_new_nocheck(root, "data", data);
-    return dump(p, root, len);
+    notify_json_out_init(&w, p, 128);
+    envelope(&w, NOTIFY_WEBHOOK_ACCEPTED, NULL);
+    notify_json_out_key(&w, "data");
+    notify_json_out_object(&w);
+    member_int(&w, "events", events);
+    member_int(&w, "matched", matched);
+    notify_json_out_end_object(&w);
+    notify_json_out_end_object(&w);
+    return notify_json_out_text(&w, len);
 }
