@@ -4,6 +4,6 @@
 #ifndef NOTIFY_VERSION_H
 #define NOTIFY_VERSION_H
 
-#define NOTIFY_VERSION "0.13.0"
+#define NOTIFY_VERSION "0.14.0"
 
 #endif
