@@ -163,22 +163,33 @@ apr_status_t notify_store_idem_keep(notify_db *db, apr_pool_t *p,
     return notify_db_transaction(db, p, keep_fn, (void *)answer);
 }
 
+/* The outbox row's columns after its notification_id, as bound by
+ * SQL_OUTBOX_INSERT and SQL_INSERT_WITH_OUTBOX; returns how many. */
+#define OUTBOX_ARGS 8
+static int outbox_args(apr_pool_t *p, const notify_outbox_new *ob,
+                       const char *now, const char **args)
+{
+    args[0] = ob->channel;
+    args[1] = ob->state;
+    args[2] = apr_itoa(p, ob->attempts);
+    args[3] = ob->next_attempt_at;
+    args[4] = ob->locked_until;
+    args[5] = now;
+    args[6] = now;
+    args[7] = ob->route;
+    return OUTBOX_ARGS;
+}
+
 static apr_status_t insert_outbox(notify_db *db, apr_pool_t *p, apr_int64_t id,
                                   notify_outbox_new *ob, const char *now)
 {
-    const char *args[] = {notify_db_id_arg(p, id),
-                          ob->channel,
-                          ob->state,
-                          apr_itoa(p, ob->attempts),
-                          ob->next_attempt_at,
-                          ob->locked_until,
-                          now,
-                          now,
-                          ob->route};
+    const char *args[1 + OUTBOX_ARGS];
 
+    args[0] = notify_db_id_arg(p, id);
     ob->id = 0;
-    return notify_db_query(db, p, SQL_OUTBOX_INSERT, 9, args, notify_db_id_row,
-                           &ob->id, NULL);
+    return notify_db_query(db, p, SQL_OUTBOX_INSERT,
+                           1 + outbox_args(p, ob, now, args + 1), args,
+                           notify_db_id_row, &ob->id, NULL);
 }
 
 typedef struct {
@@ -217,19 +228,12 @@ static apr_status_t insert_with_outbox(notify_db *db, apr_pool_t *p,
                                        const notify_principal *who,
                                        notify_outbox_new *ob)
 {
-    const char *args[NOTIFY_P_COUNT + 12];
+    const char *args[NOTIFY_P_COUNT + 4 + OUTBOX_ARGS];
     apr_int64_t ids[2] = {0, 0};
     apr_status_t rv;
     int n = insert_args(p, v, row, who, args);
 
-    args[n++] = ob->channel;
-    args[n++] = ob->state;
-    args[n++] = apr_itoa(p, ob->attempts);
-    args[n++] = ob->next_attempt_at;
-    args[n++] = ob->locked_until;
-    args[n++] = row->created_at;
-    args[n++] = row->created_at;
-    args[n++] = ob->route;
+    n += outbox_args(p, ob, row->created_at, args + n);
     row->id = ob->id = 0;
     rv = notify_db_write(db, p, SQL_INSERT_WITH_OUTBOX, n, args, ids_row, ids,
                          NULL);
