@@ -129,10 +129,10 @@ int notify_writer_grouped(const notify_writer *w)
 static void wake_batch(notify_writer *w, notify_write_job *batch,
                        const notify_write_job *self)
 {
-    notify_write_job *j, *next;
+    notify_write_job *j;
 
-    for (j = batch; j; j = next) {
-        next = j->next; /* j may be gone once it runs again */
+    /* Their threads run again only once this one lets go of queue_mutex. */
+    for (j = batch; j; j = j->next) {
         j->done = 1;
         if (j != self) {
             apr_thread_cond_signal(j->cond);
